@@ -1,0 +1,140 @@
+"""Signed checkpoints: the board's BIP340 signature on (election, size, root, time) (spec §8.4).
+
+    body    = RFC 8785 JSON {"board_key","election","root","size","time","type":"checkpoint"}
+    message = hash_parts("checkpoint", body)        (SHA-256, tag "hamaporsi/v1/checkpoint")
+    sig     = BIP340 Sign(board_secret, message)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..crypto import bip340
+from ..crypto.errors import CryptoError, InvalidProof
+from ..crypto.hashing import hash_parts
+from ..protocol.canonical import canonical_bytes, parse_canonical
+from ..protocol.errors import MalformedInput
+
+TYPE = "checkpoint"
+HASH_TAG = "checkpoint"
+MAX_INT = (1 << 53) - 1
+"""Largest size or time accepted: the largest integer JSON carries exactly (RFC 8785 §3.2.2.3)."""
+
+CHECK = "V-checkpoint"
+BODY_KEYS = frozenset({"board_key", "election", "root", "size", "time", "type"})
+JSON_KEYS = BODY_KEYS | {"sig"}
+_HEX = frozenset("0123456789abcdef")
+
+
+def _malformed(reason: str) -> MalformedInput:
+    return MalformedInput(f"checkpoint: {reason}", code="bad_checkpoint")
+
+
+def _require_int(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
+        raise _malformed(f"{name} must be an integer in [0, 2^53-1]")
+    return value
+
+
+def _require_bytes(name: str, value: object, length: int) -> bytes:
+    if not isinstance(value, bytes) or len(value) != length:
+        raise _malformed(f"{name} must be {length} bytes")
+    return value
+
+
+def _require_hex(name: str, value: object, length: int) -> str:
+    """A string of exactly 2*length lowercase hex digits."""
+    if not isinstance(value, str) or len(value) != 2 * length or not set(value) <= _HEX:
+        raise _malformed(f"{name} must be {2 * length} lowercase hex digits")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement that the board's log had `size` entries with Merkle root `root`."""
+
+    election_id: str
+    size: int
+    root: bytes
+    timestamp: int
+    board_key: bytes
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        _require_hex("election", self.election_id, 32)
+        _require_int("size", self.size)
+        _require_bytes("root", self.root, 32)
+        _require_int("time", self.timestamp)
+        _require_bytes("board_key", self.board_key, bip340.PUBLIC_KEY_BYTES)
+        _require_bytes("sig", self.signature, bip340.SIGNATURE_BYTES)
+
+    def body(self) -> dict[str, Any]:
+        """The signed fields as a JSON object."""
+        return {"board_key": self.board_key.hex(), "election": self.election_id,
+                "root": self.root.hex(), "size": self.size, "time": self.timestamp, "type": TYPE}
+
+    def body_bytes(self) -> bytes:
+        """RFC 8785 encoding of `body()`: the exact bytes whose hash is signed."""
+        return canonical_bytes(self.body())
+
+    def message(self) -> bytes:
+        """The 32-byte BIP340 message: hash_parts("checkpoint", body_bytes())."""
+        return hash_parts(HASH_TAG, self.body_bytes())
+
+    def to_json(self) -> dict[str, Any]:
+        """The body plus "sig" (64 bytes, lowercase hex): the checkpoint's wire form."""
+        return {**self.body(), "sig": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, obj: object) -> Checkpoint:
+        """Parse the wire form strictly; MalformedInput on any deviation (keys, hex, ranges)."""
+        if not isinstance(obj, dict):
+            raise _malformed("must be a JSON object")
+        keys = set(obj)
+        if keys != JSON_KEYS:
+            raise _malformed(f"keys must be exactly {sorted(JSON_KEYS)}; "
+                             f"missing {sorted(JSON_KEYS - keys)}, extra {sorted(keys - JSON_KEYS)}")
+        sig = _require_hex("sig", obj["sig"], bip340.SIGNATURE_BYTES)
+        return cls._from_body(obj, bytes.fromhex(sig))
+
+    @classmethod
+    def from_body_bytes(cls, body: bytes, signature: bytes) -> Checkpoint:
+        """Rebuild a checkpoint from stored canonical body bytes and its signature."""
+        obj = parse_canonical(body)
+        if not isinstance(obj, dict) or set(obj) != BODY_KEYS:
+            raise _malformed(f"body keys must be exactly {sorted(BODY_KEYS)}")
+        return cls._from_body(obj, signature)
+
+    @classmethod
+    def _from_body(cls, obj: dict[str, Any], signature: bytes) -> Checkpoint:
+        if obj["type"] != TYPE:
+            raise _malformed(f'type must be "{TYPE}"')
+        return cls(
+            election_id=_require_hex("election", obj["election"], 32),
+            size=_require_int("size", obj["size"]),
+            root=bytes.fromhex(_require_hex("root", obj["root"], 32)),
+            timestamp=_require_int("time", obj["time"]),
+            board_key=bytes.fromhex(_require_hex("board_key", obj["board_key"],
+                                                 bip340.PUBLIC_KEY_BYTES)),
+            signature=signature,
+        )
+
+
+def sign_checkpoint(secret: bytes, election_id: str, size: int, root: bytes,
+                    timestamp: int) -> Checkpoint:
+    """Sign (election_id, size, root, timestamp) with the board's BIP340 secret key."""
+    unsigned = Checkpoint(election_id, size, root, timestamp, bip340.public_key(secret),
+                          bytes(bip340.SIGNATURE_BYTES))
+    sig = bip340.sign(secret, unsigned.message())
+    return Checkpoint(election_id, size, root, timestamp, unsigned.board_key, sig)
+
+
+def verify_checkpoint(cp: Checkpoint, expected_board_key: bytes, *, check: str = CHECK) -> None:
+    """Return if `cp` is signed by `expected_board_key`; raise InvalidProof(check, …) otherwise."""
+    if cp.board_key != expected_board_key:
+        raise InvalidProof(check, "checkpoint names a board key other than the expected one")
+    try:
+        bip340.verify(cp.board_key, cp.message(), cp.signature)
+    except CryptoError as e:
+        raise InvalidProof(check, f"checkpoint signature: {e}") from e

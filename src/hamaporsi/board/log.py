@@ -1,0 +1,158 @@
+"""The bulletin board: an append-only Merkle log over a BoardStore, with signed checkpoints.
+
+The board keeps a streaming TreeBuilder of the whole log, rebuilt on open from the stored leaf
+hashes (O(log n) memory, one pass), so issuing a checkpoint costs O(log n), not a re-hash of the
+log. On open every stored checkpoint is checked against the rebuilt tree and the board key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..crypto import bip340
+from ..crypto.errors import CryptoError
+from . import merkle
+from .checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from .errors import CheckpointError, RangeError, StoreCorrupted
+from .merkle import TreeBuilder, leaf_hash
+from .store import BoardStore
+
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class AppendReceipt:
+    """Where an entry landed: its 0-based index and RFC 9162 leaf hash."""
+
+    index: int
+    leaf_hash: bytes
+
+
+class Board:
+    """One election's board: append entries, issue signed checkpoints, serve Merkle proofs.
+
+    Not thread-safe (neither is its store). Other writers may append to the same store; the
+    board catches up with them (`sync()`) before every checkpoint and after every append.
+    """
+
+    __slots__ = ("store", "election_id", "board_key", "_secret", "_tree", "_clock")
+
+    def __init__(self, store: BoardStore, board_secret: bytes, election_id: str, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        if (not isinstance(election_id, str) or len(election_id) != 64
+                or not set(election_id) <= _HEX):
+            raise ValueError("election_id must be 64 lowercase hex digits")
+        self.store = store
+        self.election_id = election_id
+        self.board_key = bip340.public_key(board_secret)
+        self._secret = board_secret
+        self._clock = clock
+        self._tree = TreeBuilder()
+        self._rebuild()
+
+    def __repr__(self) -> str:
+        return (f"Board(election={self.election_id}, board_key={self.board_key.hex()}, "
+                f"size={self._tree.size})")
+
+    # -- tree cache ------------------------------------------------------------------------
+
+    def _extend_to(self, size: int) -> None:
+        """Stream leaf hashes [tree.size, size) from the store into the cached tree."""
+        if size < self._tree.size:
+            raise StoreCorrupted(f"store shrank from {self._tree.size} to {size} entries")
+        for lo in range(self._tree.size, size, merkle.CHUNK):
+            self._tree.extend(self.store.leaf_hashes(lo, min(lo + merkle.CHUNK, size)))
+
+    def _rebuild(self) -> None:
+        """Build the tree from the store, checking every stored checkpoint on the way."""
+        target = self.store.size()
+        for cp in self.store.checkpoints():
+            if cp.size > target:
+                raise StoreCorrupted(f"checkpoint at size {cp.size} beyond the log ({target})")
+            self._extend_to(cp.size)
+            self._check_stored(cp)
+        self._extend_to(target)
+
+    def _check_stored(self, cp: Checkpoint) -> None:
+        """A stored checkpoint must be this election's, this key's, and match the rebuilt tree."""
+        if cp.election_id != self.election_id:
+            raise StoreCorrupted(f"checkpoint at size {cp.size} is for election {cp.election_id}")
+        try:
+            verify_checkpoint(cp, self.board_key)
+        except CryptoError as e:
+            raise StoreCorrupted(f"checkpoint at size {cp.size}: {e}") from e
+        if cp.root != self._tree.root():
+            raise StoreCorrupted(f"checkpoint at size {cp.size} does not match the log's root")
+
+    def sync(self) -> int:
+        """Catch up with entries other writers appended to the store; return the size."""
+        self._extend_to(self.store.size())
+        return self._tree.size
+
+    @property
+    def size(self) -> int:
+        """Entries in the log as of the last append or sync."""
+        return self._tree.size
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, entry: bytes) -> AppendReceipt:
+        """Durably append `entry`; return its index and leaf hash."""
+        index = self.store.append(entry)
+        self._extend_to(index)
+        self._tree.append(leaf_hash(entry))
+        return AppendReceipt(index, leaf_hash(entry))
+
+    def append_many(self, entries: Iterable[bytes]) -> list[AppendReceipt]:
+        """Durably append all `entries` in one transaction; return their receipts."""
+        batch = list(entries)
+        indices = self.store.append_many(batch)
+        if not indices:
+            return []
+        self._extend_to(indices[0])
+        hashes = [leaf_hash(e) for e in batch]
+        self._tree.extend(hashes)
+        return [AppendReceipt(i, h) for i, h in zip(indices, hashes, strict=True)]
+
+    def checkpoint(self, now: int | None = None) -> Checkpoint:
+        """Sign and store a checkpoint of the current size and root (idempotent per size)."""
+        self.sync()
+        size = self._tree.size
+        latest = self.store.latest_checkpoint()
+        if latest is not None and latest.size == size:
+            return latest
+        timestamp = int(self._clock()) if now is None else now
+        if latest is not None and timestamp < latest.timestamp:
+            raise CheckpointError(
+                f"time {timestamp} is before the latest checkpoint's {latest.timestamp}")
+        cp = sign_checkpoint(self._secret, self.election_id, size, self._tree.root(), timestamp)
+        self.store.add_checkpoint(cp)
+        return cp
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _size_arg(self, size: int | None) -> int:
+        if size is None:
+            return self._tree.size
+        if size > self._tree.size:
+            self.sync()
+        if not 0 <= size <= self._tree.size:
+            raise RangeError(f"size {size} is outside the log of size {self._tree.size}")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """MTH of the first `size` entries (default: all); O(log n) for the current size."""
+        size = self._size_arg(size)
+        if size == self._tree.size:
+            return self._tree.root()
+        return merkle.range_root(self.store, 0, size)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 inclusion path of entry `index` in the tree of `size` entries (default: all)."""
+        return merkle.inclusion_proof(self.store, index, self._size_arg(size))
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """RFC 9162 consistency proof from `old_size` to `new_size` (default: all)."""
+        return merkle.consistency_proof(self.store, old_size, self._size_arg(new_size))

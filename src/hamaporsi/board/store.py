@@ -1,0 +1,57 @@
+"""The one storage seam of the board: an append-only log of entries plus its checkpoints.
+
+Every backend (SQLite today) implements `BoardStore`. Indices are 0-based and dense: entry i
+exists for every 0 ≤ i < size(), and nothing once stored is ever changed or removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, runtime_checkable
+
+from .checkpoint import Checkpoint
+
+
+@runtime_checkable
+class BoardStore(Protocol):
+    """Append-only storage of log entries (with their RFC 9162 leaf hashes) and checkpoints."""
+
+    def append(self, entry: bytes) -> int:
+        """Durably store `entry` and its leaf hash at index size(); return that index."""
+        ...
+
+    def append_many(self, entries: Iterable[bytes]) -> list[int]:
+        """Store all `entries` in one transaction (all or none); return their indices."""
+        ...
+
+    def size(self) -> int:
+        """Number of entries stored."""
+        ...
+
+    def entry(self, index: int) -> bytes:
+        """The bytes of entry `index`; RangeError if there is none."""
+        ...
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """Stream (index, bytes) for start ≤ index < end (end defaults to size()), in order."""
+        ...
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of entries [start, end), in order; RangeError outside the log."""
+        ...
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        """Durably store `cp`; its size must exceed the latest checkpoint's and not the log's."""
+        ...
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint with the largest size, or None if there is none yet."""
+        ...
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """Stream every stored checkpoint in increasing size."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's resources; the store must not be used afterwards."""
+        ...

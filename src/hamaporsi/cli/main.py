@@ -1,0 +1,70 @@
+"""The `hamaporsi` command: one subcommand per role, plus demo and verify."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+
+def _demo(a: argparse.Namespace) -> int:
+    from .demo import DemoConfig, run_demo
+    if not 1 <= a.threshold <= a.trustees:
+        raise SystemExit("--threshold must be between 1 and --trustees")
+    return run_demo(DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
+                               out=Path(a.out), blank=not a.no_blank, seed=a.seed,
+                               workers=a.workers))
+
+
+def _verify(a: argparse.Namespace) -> int:
+    from ..verify.runner import verify_record
+    from .output import render_report
+    con = Console()
+    path = Path(a.path)
+    if (path / "record").is_dir():
+        path = path / "record"
+    with con.status("verifying…") as status:
+        rep = verify_record(path, workers=a.workers,
+                            progress=lambda n: status.update(f"verifying… {n} entries"))
+    if a.expect_election and rep.election != a.expect_election:
+        con.print(f"[red]record is for election {rep.election}, not {a.expect_election}[/]")
+        return 1
+    render_report(con, rep)
+    return 0 if rep.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hamaporsi", description="End-to-end verifiable referendum")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run a whole referendum on this machine and verify it")
+    d.add_argument("--voters", type=int, default=200)
+    d.add_argument("--trustees", type=int, default=3)
+    d.add_argument("--threshold", type=int, default=2)
+    d.add_argument("--out", default="hamaporsi-demo", help="output directory (default: %(default)s)")
+    d.add_argument("--no-blank", action="store_true", help="no explicit blank option")
+    d.add_argument("--seed", type=int, default=None, help="seed for the simulated voters' choices")
+    d.add_argument("--workers", type=int, default=None, help="verifier processes (default: cores)")
+    d.set_defaults(func=_demo)
+
+    v = sub.add_parser("verify", help="re-check an exported record from the record alone")
+    v.add_argument("path", help="record directory (entries.jsonl, checkpoints.jsonl)")
+    v.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    v.add_argument("--expect-election", default=None,
+                   help="manifest hash the record must have (pinned fingerprint)")
+    v.set_defaults(func=_verify)
+
+    from . import roles
+    roles.add_subcommands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

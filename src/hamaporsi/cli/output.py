@@ -1,0 +1,94 @@
+"""What the CLI shows and writes for people: progress bars, the verifier's report, the result
+table and chart, the voters' printable codes with QR codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import segno
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+    TimeRemainingColumn
+from rich.table import Table
+
+from ..protocol.credentials import Credential
+from ..protocol.manifest import Manifest
+from ..verify.report import Report
+
+T = TypeVar("T")
+
+
+def progress(items: Sequence[T] | range, label: str, console: Console) -> Iterator[T]:
+    """Iterate with a progress bar (count, rate and time left) on the console."""
+    cols = (TextColumn(f"{label:<22}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn())
+    with Progress(*cols, console=console, transient=False) as p:
+        task = p.add_task(label, total=len(items))
+        for x in items:
+            yield x
+            p.advance(task)
+
+
+def render_report(con: Console, rep: Report) -> None:
+    """The verifier's table: check, what, items, result, seconds; then the verdict."""
+    t = Table(title=f"Verification of {rep.entries} entries with {rep.workers} process(es)")
+    for col in ("check", "what", "items", "result", "seconds"):
+        t.add_column(col, justify="right" if col in ("items", "seconds") else "left")
+    for c in rep.checks.values():
+        mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]not reached[/]"}[c.ok]
+        t.add_row(c.id, c.title, str(c.items), mark, f"{c.seconds:.2f}")
+    con.print(t)
+    if rep.ok:
+        con.print(f"[bold green]VALID[/] record of election {rep.election} "
+                  f"({rep.seconds:.1f} s)")
+    else:
+        con.print(f"[bold red]INVALID[/]: {rep.failure}")
+
+
+def render_result(con: Console, m: Manifest, res: dict[str, Any]) -> None:
+    """Counts per option with a bar, blank, and turnout."""
+    voted, eligible = res["voted"], res["eligible"]
+    total = max(1, sum(res["counts"]))
+    t = Table(title=f"{m.question.en}\n{m.question.fa}")
+    t.add_column("option")
+    t.add_column("votes", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("")
+    for opt, n in zip(m.options, res["counts"]):
+        t.add_row(f"{opt.en} / {opt.fa}", str(n), f"{100 * n / total:.1f}%",
+                  "█" * round(30 * n / total))
+    con.print(t)
+    con.print(f"Turnout: {voted} of {eligible} credentials voted "
+              f"({100 * voted / max(1, eligible):.1f}%)")
+
+
+def save_chart(path: Path, m: Manifest, res: dict[str, Any]) -> Path:
+    """A bar chart of the result as PNG (matplotlib, Agg backend: no display needed)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
+    labels = [o.en for o in m.options]
+    bars = ax.bar(labels, res["counts"], color=["#2e7d32", "#c62828", "#9e9e9e", "#1565c0"]
+                  [: len(labels)])
+    ax.bar_label(bars)
+    ax.set_title(f"{m.question.en}\nturnout {res['voted']} / {res['eligible']}", fontsize=9)
+    ax.set_ylabel("votes")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_codes(folder: Path, creds: Iterable[Credential], qr_count: int) -> None:
+    """codes.txt (one private code per line, as the registrar would print them) and an SVG QR
+    code for the first `qr_count` voters. These are secrets: only the voter gets theirs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "codes.txt", "w", encoding="ascii") as f:
+        for n, c in enumerate(creds):
+            f.write(c.code + "\n")
+            if n < qr_count:
+                segno.make(c.code, error="m").save(folder / f"voter-{n + 1:06d}.svg", scale=4)

@@ -1,0 +1,178 @@
+"""Encrypted ballots (spec §5.5): one ciphertext per stored option with a 0/1 proof, a proof
+that the selections add up to an allowed total, all bound to the election and to the casting
+credential, signed by the credential. Also the Benaloh audit (spec §5.6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..crypto.elgamal import Ciphertext, encrypt
+from ..crypto.group import ORDER, Point, scalar_bytes
+from ..crypto.hashing import hash_parts
+from ..crypto.proofs import Batch, InSetProof, prove_in_set, verify_in_set
+from . import codec
+from .canonical import canonical_bytes
+from .election import TOTAL_INDEX, ElectionContext
+from .errors import MalformedInput, Rejected
+from .signing import sign_entry, verify_entry
+
+BIT = (0, 1)
+BALLOT_KEYS = {"type", "election", "credential", "selections", "total_proof", "sig"}
+
+
+def tracking_code(entry_bytes: bytes) -> bytes:
+    """H("tracking", canonical ballot bytes): names a ballot on receipts and the board (§5.5)."""
+    return hash_parts("tracking", entry_bytes)
+
+
+def choice_vector(ctx: ElectionContext, selected: list[int]) -> list[int]:
+    """0/1 per option from the indices a voter selected; refuses a disallowed count (§5.5)."""
+    m = ctx.manifest
+    if len(set(selected)) != len(selected) or any(not 0 <= i < len(m.options) for i in selected):
+        raise ValueError("selected options must be distinct option indices")
+    if not m.min_selections <= len(selected) <= m.max_selections:
+        raise ValueError(f"select between {m.min_selections} and {m.max_selections} options")
+    return [1 if i in selected else 0 for i in range(len(m.options))]
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedBallot:
+    """A ballot as the voter's device made it: the signed entry and the nonces (kept secret
+    unless the voter audits the ballot)."""
+
+    entry: dict[str, Any]
+    choices: tuple[int, ...]
+    nonces: tuple[int, ...]
+
+    @property
+    def bytes(self) -> bytes:
+        return canonical_bytes(self.entry)
+
+    @property
+    def tracking_code(self) -> bytes:
+        return tracking_code(self.bytes)
+
+    def audit_entry(self) -> dict[str, Any]:
+        """Open the ballot instead of casting it (Benaloh challenge, spec §5.6)."""
+        return {"type": "audit", "ballot": self.entry, "choices": list(self.choices),
+                "nonces": [scalar_bytes(r).hex() for r in self.nonces]}
+
+
+def encrypt_ballot(ctx: ElectionContext, credential_secret: bytes, credential_public: bytes,
+                   selected: list[int]) -> EncryptedBallot:
+    """Encrypt the voter's choice and prove it well-formed (spec §5.5)."""
+    m = ctx.manifest
+    stored = choice_vector(ctx, selected)[: m.stored_options]
+    sels, cts, rs = [], [], []
+    for i, bit in enumerate(stored):
+        ct, r = encrypt(ctx.joint_key, bit)
+        proof = prove_in_set(ctx.proof_context(credential_public, i), ctx.joint_key, ct, bit, r,
+                             BIT)
+        cts.append(ct)
+        rs.append(r)
+        sels.append({"alpha": ct.alpha.encode().hex(), "beta": ct.beta.encode().hex(),
+                     "proof": codec.in_set_to_json(proof)})
+    total_proof = None
+    allowed = m.total_allowed
+    if allowed is not None:
+        tot = Ciphertext.sum(cts)
+        tp = prove_in_set(ctx.proof_context(credential_public, TOTAL_INDEX), ctx.joint_key, tot,
+                          sum(stored), sum(rs) % ORDER, allowed)
+        total_proof = codec.in_set_to_json(tp)
+    entry = {"type": "ballot", "election": ctx.hash.hex(), "credential": credential_public.hex(),
+             "selections": sels, "total_proof": total_proof}
+    return EncryptedBallot(sign_entry(entry, credential_secret), tuple(stored), tuple(rs))
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A parsed ballot whose signature and proofs have been checked."""
+
+    credential: bytes
+    ciphertexts: tuple[Ciphertext, ...]
+
+
+def parse_ballot(ctx: ElectionContext, entry: Any) -> tuple[Ballot, list[InSetProof],
+                                                             InSetProof | None]:
+    """Structure checks (V5): exact fields, this election, right number of ciphertexts."""
+    m = ctx.manifest
+    o = codec.obj(entry, "ballot", BALLOT_KEYS)
+    if o["type"] != "ballot":
+        raise MalformedInput("ballot.type must be 'ballot'", code="bad_field")
+    if codec.hex_bytes(o["election"], 32, "ballot.election") != ctx.hash:
+        raise Rejected("ballot is for another election", code="wrong_election", check="V5")
+    cred = codec.hex_bytes(o["credential"], 32, "ballot.credential")
+    sels = o["selections"]
+    if not isinstance(sels, list) or len(sels) != m.stored_options:
+        raise Rejected(f"ballot must carry {m.stored_options} encrypted selections",
+                       code="bad_structure", check="V5")
+    cts, proofs = [], []
+    for i, s in enumerate(sels):
+        f = f"ballot.selections[{i}]"
+        so = codec.obj(s, f, {"alpha", "beta", "proof"})
+        cts.append(Ciphertext(codec.point(so["alpha"], f + ".alpha"),
+                              codec.point(so["beta"], f + ".beta")))
+        proofs.append(codec.in_set_from_json(so["proof"], f + ".proof", 2))
+    allowed = m.total_allowed
+    if allowed is None:
+        if o["total_proof"] is not None:
+            raise Rejected("ballot.total_proof must be null for this election",
+                           code="bad_structure", check="V5")
+        total = None
+    else:
+        total = codec.in_set_from_json(o["total_proof"], "ballot.total_proof", len(allowed))
+    return Ballot(cred, tuple(cts)), proofs, total
+
+
+def verify_ballot(ctx: ElectionContext, entry: Any, batch: Batch | None = None) -> Ballot:
+    """Check a ballot alone: structure (V5), signature (V6), 0/1 proofs (V7) and the total
+    proof (V8). Eligibility, uniqueness and re-voting need the record (spec §9).
+
+    With a `batch`, the proof equations are only added to it: the caller must `check` it.
+    """
+    ballot, proofs, total = parse_ballot(ctx, entry)
+    cred = ballot.credential
+    verify_entry(entry, cred, check="V6", what="ballot")
+    own = batch is None
+    bt = Batch() if own else batch
+    for i, (ct, p) in enumerate(zip(ballot.ciphertexts, proofs)):
+        verify_in_set(ctx.proof_context(cred, i), ctx.joint_key, ct, p, BIT, check="V7",
+                      what=f"selection {i}", batch=bt)
+    allowed = ctx.manifest.total_allowed
+    if total is not None and allowed is not None:
+        tot = Ciphertext.sum(list(ballot.ciphertexts), keep_parts=True)
+        verify_in_set(ctx.proof_context(cred, TOTAL_INDEX), ctx.joint_key, tot, total, allowed,
+                      check="V8", what="selection total", batch=bt)
+    if own:
+        bt.check("V7", "ballot proofs")
+    return ballot
+
+
+def counted_totals(ctx: ElectionContext, stored: list[Ciphertext], ballots: int
+                   ) -> list[Ciphertext]:
+    """Per-option totals from the sums of the stored ciphertexts of `ballots` ballots; in an
+    exactly-one election the last option's total is derived: (−Σα, ballots·G − Σβ) over all
+    stored options (spec §5.5, §7.2)."""
+    out = list(stored)
+    if ctx.manifest.implied_last:
+        s = Ciphertext.sum(out)
+        out.append(Ciphertext(-s.alpha, Point.mul_g(ballots) - s.beta))
+    return out
+
+
+def verify_audit(ctx: ElectionContext, entry: Any) -> tuple[Ballot, bytes]:
+    """An opened ballot (A1): the ballot is valid and each (α, β) is the encryption of the
+    stated choice under the stated nonce. Returns the ballot and its tracking code."""
+    o = codec.obj(entry, "audit", {"type", "ballot", "choices", "nonces"})
+    ballot = verify_ballot(ctx, o["ballot"])
+    n = len(ballot.ciphertexts)
+    choices = codec.array(o["choices"], "audit.choices", n, n)
+    nonces = codec.array(o["nonces"], "audit.nonces", n, n)
+    for i, (ct, mv, rv) in enumerate(zip(ballot.ciphertexts, choices, nonces)):
+        mi = codec.integer(mv, f"audit.choices[{i}]", 0, 1)
+        r = codec.scalar(rv, f"audit.nonces[{i}]")
+        if Point.mul_g(r) != ct.alpha or Point.mul_g(mi) + ctx.joint_key.mul(r) != ct.beta:
+            raise Rejected(f"audit: selection {i} does not open to the stated choice",
+                           code="bad_audit", check="V9")
+    return ballot, tracking_code(canonical_bytes(o["ballot"]))

@@ -1,0 +1,86 @@
+"""Canonical JSON (RFC 8785) for every record entry, and strict parsing of it (spec §4.1).
+
+An entry is accepted only if re-encoding what was parsed gives back exactly the bytes received:
+this refuses duplicate keys, whitespace, escapes other than the minimal ones, key order, floats
+written differently, and anything else that two parsers might read two ways.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rfc8785
+
+from .errors import MalformedInput
+
+MAX_ENTRY_BYTES = 1 << 20
+"""No single record entry may exceed 1 MiB (spec §4.1)."""
+
+MAX_DEPTH = 16
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """RFC 8785 encoding of a JSON value built from dict, list, str, int (|i| ≤ 2^53), bool, None."""
+    try:
+        return rfc8785.dumps(obj)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        raise MalformedInput(f"value cannot be canonically encoded: {e}", code="not_canonical") from e
+
+
+def _depth(obj: Any, d: int = 0) -> int:
+    if d > MAX_DEPTH:
+        return d
+    if isinstance(obj, dict):
+        return max((_depth(v, d + 1) for v in obj.values()), default=d + 1)
+    if isinstance(obj, list):
+        return max((_depth(v, d + 1) for v in obj), default=d + 1)
+    return d
+
+
+def _reject_float(s: str) -> Any:
+    raise MalformedInput(f"non-integer number {s[:20]!r}", code="not_canonical")
+
+
+def _reject_constant(s: str) -> Any:
+    raise MalformedInput(f"invalid JSON constant {s!r}", code="malformed_json")
+
+
+def parse_canonical(data: bytes, *, max_bytes: int = MAX_ENTRY_BYTES) -> Any:
+    """Parse `data` as JSON and require it to be exactly its own RFC 8785 encoding (spec §4.1)."""
+    if len(data) > max_bytes:
+        raise MalformedInput(f"entry is {len(data)} bytes, more than the limit of {max_bytes}",
+                             code="too_large")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MalformedInput(f"not UTF-8: {e}", code="malformed_json") from e
+    try:
+        obj = json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant,
+                         parse_int=_parse_int, object_pairs_hook=_no_duplicates)
+    except RecursionError as e:
+        raise MalformedInput("JSON nested too deeply", code="malformed_json") from e
+    except json.JSONDecodeError as e:
+        raise MalformedInput(f"malformed JSON: {e}", code="malformed_json") from e
+    if _depth(obj) > MAX_DEPTH:
+        raise MalformedInput(f"JSON nested deeper than {MAX_DEPTH}", code="malformed_json")
+    if canonical_bytes(obj) != data:
+        raise MalformedInput("not canonical JSON (RFC 8785): duplicate keys, key order, "
+                             "whitespace or escaping differ from the canonical form",
+                             code="not_canonical")
+    return obj
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise MalformedInput(f"duplicate key {dup!r}", code="duplicate_key")
+    return obj
+
+
+def _parse_int(s: str) -> int:
+    if len(s.lstrip("-")) > 16:
+        raise MalformedInput(f"integer {s[:20]}… is out of range", code="not_canonical")
+    return int(s)

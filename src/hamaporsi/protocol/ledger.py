@@ -1,0 +1,342 @@
+"""The rules of the record, applied entry by entry in board order (spec §8.3, §9).
+
+`Ledger` is the one state machine that both the board (to accept or refuse an entry before
+storing it) and the verifier (to re-check a whole record) run. The heavy, independent part of a
+ballot — signature and proofs — is `ballot.verify_ballot`, which the verifier runs in worker
+processes; `apply_ballot` then applies the cross-entry rules: eligibility, uniqueness and the
+re-vote rule. Cross-entry state lives behind `Index` so the verifier can keep it on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..crypto.elgamal import Ciphertext
+from ..crypto.group import Point
+from . import codec
+from .ballot import Ballot, counted_totals, tracking_code, verify_audit, verify_ballot
+from .canonical import canonical_bytes
+from .ceremony import Ceremony
+from .credentials import CredentialListHasher, parse_chunk_keys
+from .election import ElectionContext, check_open_entry
+from .errors import MalformedInput, Rejected
+from .manifest import Manifest, parse_manifest
+from .signing import verify_entry
+from .tally import Tally, combine, parse_tally, verify_decryption
+
+PHASES = ("manifest", "ceremony", "credentials", "credentials-final", "voting", "closed",
+          "tallied", "done")
+
+
+class Index(Protocol):
+    """Cross-entry state of the voting phase; in memory for the board, on disk for the
+    verifier (so the verifier's memory stays flat)."""
+
+    def add_credentials(self, keys: list[bytes]) -> None: ...
+    def has_credential(self, key: bytes) -> bool: ...
+    def find(self, value: bytes) -> int | None:
+        """The index of the entry that holds a value that must be unique, if any."""
+    def claim(self, value: bytes, index: int) -> None:
+        """Record a value that must be unique (after `find` returned None)."""
+    def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
+        """Make `index` the credential's counting ballot; return the one it replaces."""
+    def voters(self) -> int: ...
+
+
+class MemoryIndex:
+    """`Index` in dictionaries: fine for a board of a few million entries."""
+
+    def __init__(self) -> None:
+        self._creds: set[bytes] = set()
+        self._unique: dict[bytes, int] = {}
+        self._last: dict[bytes, tuple[int, bytes]] = {}
+
+    def add_credentials(self, keys: list[bytes]) -> None:
+        self._creds.update(keys)
+
+    def has_credential(self, key: bytes) -> bool:
+        return key in self._creds
+
+    def find(self, value: bytes) -> int | None:
+        return self._unique.get(value)
+
+    def claim(self, value: bytes, index: int) -> None:
+        self._unique[value] = index
+
+    def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
+        prev = self._last.get(credential)
+        self._last[credential] = (index, cts)
+        return prev
+
+    def voters(self) -> int:
+        return len(self._last)
+
+
+def encode_cts(cts: tuple[Ciphertext, ...]) -> bytes:
+    return b"".join(c.encode() for c in cts)
+
+
+def decode_cts(b: bytes) -> list[Ciphertext]:
+    return [Ciphertext(Point.decode(b[i:i + 33]), Point.decode(b[i + 33:i + 66]))
+            for i in range(0, len(b), 66)]
+
+
+@dataclass(frozen=True, slots=True)
+class BallotFacts:
+    """What the cross-entry rules need of a verified ballot or audit (small, picklable)."""
+
+    kind: str  # "ballot" or "audit"
+    credential: bytes
+    tracking: bytes
+    alphas: tuple[bytes, ...]
+    cts: bytes
+
+
+def ballot_facts(kind: str, ballot: Ballot, tracking: bytes) -> BallotFacts:
+    return BallotFacts(kind, ballot.credential, tracking,
+                       tuple(c.alpha.encode() for c in ballot.ciphertexts),
+                       encode_cts(ballot.ciphertexts))
+
+
+@dataclass
+class Ledger:
+    """Applies entries in order; raises Rejected/MalformedInput and changes nothing on a bad one."""
+
+    index: Index = field(default_factory=MemoryIndex)
+    phase: str = "manifest"
+    manifest: Manifest | None = None
+    ceremony: Ceremony | None = None
+    context: ElectionContext | None = None
+    cred_hasher: CredentialListHasher = field(default_factory=CredentialListHasher)
+    cred_chunks: int = 0
+    ballots: int = 0
+    audits: int = 0
+    superseded: int = 0
+    all_sum: list[Ciphertext] | None = None  # Σ stored ciphertexts of every ballot
+    superseded_sum: list[Ciphertext] | None = None  # Σ of the ballots a re-vote replaced
+    tally: Tally | None = None
+    shares: dict[int, list[Point]] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    entries: int = 0
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def ingest(self, entry: Any, index: int | None = None) -> BallotFacts | None:
+        """Check and apply one entry (parsed canonical JSON)."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+            raise MalformedInput("entry must be an object with a string 'type'", code="bad_field")
+        t = entry["type"]
+        handler = getattr(self, "_on_" + t.replace("-", "_"), None)
+        if handler is None:
+            raise MalformedInput(f"unknown entry type {t!r}", code="bad_field")
+        idx = self.entries if index is None else index
+        out = handler(entry, idx)
+        self.entries = idx + 1
+        return out
+
+    def _need(self, *phases: str, what: str) -> None:
+        if self.phase not in phases:
+            raise Rejected(f"{what} is not allowed in phase '{self.phase}'", code="wrong_phase",
+                           check="V16")
+
+    # -- setup --------------------------------------------------------------------------------
+
+    def _on_manifest(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("manifest", what="manifest")
+        m = parse_manifest(entry)
+        self.manifest, self.ceremony, self.phase = m, Ceremony(m), "ceremony"
+
+    def _ceremony_entry(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("ceremony", what=entry["type"])
+        assert self.ceremony is not None
+        self.ceremony.ingest(entry)
+
+    _on_dkg_commit = _on_dkg_reveal = _on_dkg_shares = _on_dkg_complaint = _ceremony_entry
+
+    def _on_joint_key(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("ceremony", what="joint-key")
+        assert self.ceremony is not None
+        self.ceremony.ingest(entry)
+        self.phase = "credentials"
+
+    def _on_credentials(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("credentials", what="credentials")
+        m = self.manifest
+        assert m is not None
+        keys = parse_chunk_keys(entry)
+        self._check_manifest_ref(entry, "credentials")
+        if entry["chunk"] != self.cred_chunks:
+            raise Rejected(f"credentials chunk {entry['chunk']} out of order",
+                           code="bad_credentials", check="V4")
+        verify_entry(entry, m.registrar_key, check="V4", what="credentials")
+        h = self.cred_hasher
+        saved = (h._h.copy(), h.count, h.last)
+        try:
+            for k in keys:
+                h.add(k)
+        except Rejected:
+            h._h, h.count, h.last = saved
+            raise
+        self.index.add_credentials(keys)
+        self.cred_chunks += 1
+
+    def _on_credentials_final(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("credentials", what="credentials-final")
+        m = self.manifest
+        assert m is not None
+        o = codec.obj(entry, "credentials-final",
+                      {"type", "manifest", "chunks", "count", "hash", "sig"})
+        self._check_manifest_ref(entry, "credentials-final")
+        verify_entry(entry, m.registrar_key, check="V4", what="credentials-final")
+        if (o["chunks"], o["count"], o["hash"]) != (self.cred_chunks, self.cred_hasher.count,
+                                                   self.cred_hasher.digest().hex()):
+            raise Rejected("credentials-final does not match the published chunks",
+                           code="bad_credentials", check="V4")
+        self.phase = "credentials-final"
+
+    def _on_open(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("credentials-final", what="open")
+        m, c = self.manifest, self.ceremony
+        assert m is not None and c is not None
+        verify_entry(entry, m.organizer_key, check="V4", what="open")
+        ctx = ElectionContext.create(m, c.joint_key, self.cred_hasher.count,
+                                     self.cred_hasher.digest())
+        check_open_entry(ctx, entry)
+        self.context, self.phase = ctx, "voting"
+        self.all_sum = [Ciphertext(Point.IDENTITY, Point.IDENTITY)] * m.stored_options
+        self.superseded_sum = list(self.all_sum)
+
+    def _check_manifest_ref(self, entry: dict[str, Any], what: str) -> None:
+        assert self.manifest is not None
+        if entry.get("manifest") != self.manifest.hash.hex():
+            raise Rejected(f"{what} refers to another manifest", code="wrong_election",
+                           check="V4")
+
+    # -- voting ---------------------------------------------------------------------------------
+
+    def _on_ballot(self, entry: dict[str, Any], idx: int) -> BallotFacts:
+        self._need("voting", what="ballot")
+        assert self.context is not None
+        b = verify_ballot(self.context, entry)
+        facts = ballot_facts("ballot", b, tracking_code(canonical_bytes(entry)))
+        self.apply_ballot(facts, idx)
+        return facts
+
+    def _on_audit(self, entry: dict[str, Any], idx: int) -> BallotFacts:
+        self._need("voting", what="audit")
+        assert self.context is not None
+        b, tracking = verify_audit(self.context, entry)
+        facts = ballot_facts("audit", b, tracking)
+        self.apply_ballot(facts, idx)
+        return facts
+
+    def check_facts(self, f: BallotFacts) -> None:
+        """V10 eligibility and V11 uniqueness, without changing anything."""
+        if not self.index.has_credential(f.credential):
+            raise Rejected("credential is not on the published list", code="unknown_credential",
+                           check="V10")
+        if len(set(f.alphas)) != len(f.alphas):
+            raise Rejected("two selections share a ciphertext α (nonce reuse)",
+                           code="duplicate", check="V11")
+        for value, what in ((f.tracking, "tracking code"),
+                            *((a, f"ciphertext α {i}") for i, a in enumerate(f.alphas))):
+            prev = self.index.find(value)
+            if prev is not None:
+                raise Rejected(f"{what} repeats entry {prev} (replayed, copied or audited "
+                               "ballot)", code="duplicate", check="V11")
+
+    def apply_ballot(self, f: BallotFacts, idx: int, add_sum: bool = True) -> None:
+        """Cross-entry rules for a ballot or audit whose proofs were checked (V10–V12);
+        `add_sum=False` when the caller adds the ballot's ciphertexts itself (in a chunk)."""
+        self._need("voting", what=f.kind)
+        self.check_facts(f)
+        self.index.claim(f.tracking, idx)
+        for a in f.alphas:
+            self.index.claim(a, idx)
+        if f.kind == "audit":
+            self.audits += 1
+            return
+        self.ballots += 1
+        prev = self.index.set_last(f.credential, idx, f.cts)
+        assert self.context is not None and self.all_sum is not None
+        if add_sum:
+            self.add_to_sum(decode_cts(f.cts))
+        if prev is not None:
+            self.superseded += 1
+            assert self.superseded_sum is not None
+            self.superseded_sum = [a + b for a, b in zip(self.superseded_sum,
+                                                         decode_cts(prev[1]))]
+
+    def add_to_sum(self, partial: list[Ciphertext]) -> None:
+        """Fold a sum of stored ciphertexts (one ballot's, or a worker's chunk) into the total."""
+        assert self.all_sum is not None
+        self.all_sum = [a + b for a, b in zip(self.all_sum, partial)]
+
+    def _on_close(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("voting", what="close")
+        m = self.manifest
+        assert m is not None and self.context is not None
+        codec.obj(entry, "close", {"type", "election", "ballots", "sig"})
+        verify_entry(entry, m.organizer_key, check="V16", what="close")
+        if entry["election"] != self.context.hash.hex() or entry["ballots"] != self.ballots:
+            raise Rejected("close does not state this election and its ballot count",
+                           code="bad_close", check="V16")
+        self.phase = "closed"
+
+    # -- tally ----------------------------------------------------------------------------------
+
+    def counted_totals(self) -> list[Ciphertext]:
+        """Σ over the last ballot of each credential = Σ all ballots − Σ superseded (V12)."""
+        assert self.all_sum is not None and self.superseded_sum is not None
+        assert self.context is not None
+        stored = [Ciphertext(a.alpha - s.alpha, a.beta - s.beta)
+                  for a, s in zip(self.all_sum, self.superseded_sum)]
+        return counted_totals(self.context, stored, self.index.voters())
+
+    def _on_tally(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("closed", what="tally")
+        assert self.manifest is not None and self.context is not None
+        verify_entry(entry, self.manifest.organizer_key, check="V12", what="tally")
+        t = parse_tally(self.context, entry)
+        want = self.counted_totals()
+        if t.counted != self.index.voters():
+            raise Rejected(f"tally counts {t.counted} ballots; the record has "
+                           f"{self.index.voters()} counting ballots", code="bad_tally",
+                           check="V12")
+        for i, (got, exp) in enumerate(zip(t.ciphertexts, want)):
+            if got != exp:
+                raise Rejected(f"tally ciphertext of option {i} is not the sum of the counting "
+                               "ballots", code="bad_tally", check="V12")
+        self.tally, self.phase = t, "tallied"
+
+    def _on_decryption(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("tallied", what="decryption")
+        assert self.manifest is not None and self.context is not None
+        assert self.tally is not None and self.ceremony is not None
+        j = entry.get("trustee")
+        if isinstance(j, int) and not isinstance(j, bool) and 1 <= j <= len(self.manifest.trustees):
+            verify_entry(entry, self.manifest.trustees[j - 1].signing_key, check="V13",
+                         what=f"decryption of trustee {j}")
+        j, ms = verify_decryption(self.context, self.tally, entry, self.ceremony.public_shares)
+        if j in self.shares:
+            raise Rejected(f"trustee {j} already published decryption shares", code="duplicate",
+                           check="V13")
+        self.shares[j] = ms
+
+    def _on_result(self, entry: dict[str, Any], idx: int) -> None:
+        self._need("tallied", what="result")
+        assert self.manifest is not None and self.context is not None and self.tally is not None
+        verify_entry(entry, self.manifest.organizer_key, check="V14", what="result")
+        o = codec.obj(entry, "result", {"type", "election", "counts", "blank", "voted",
+                                        "eligible", "trustees", "sig"})
+        counts = combine(self.context, self.tally, self.shares)
+        voted = self.index.voters()
+        blank = voted - sum(counts) if self.manifest.max_selections == 1 else None
+        want = {"election": self.context.hash.hex(), "counts": counts, "blank": blank,
+                "voted": voted, "eligible": self.context.credential_count}
+        for k, v in want.items():
+            if o[k] != v:
+                raise Rejected(f"result.{k} is {o[k]!r}; the record gives {v!r}",
+                               code="bad_result", check="V14")
+        self.result, self.phase = dict(o), "done"

@@ -1,0 +1,51 @@
+"""The verifier's cross-entry index on disk (a temporary SQLite file), so memory stays flat
+however many credentials and ballots the record holds (spec §9.2)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+class DiskIndex:
+    """`protocol.ledger.Index` over a scratch SQLite database (no durability needed)."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536",
+                       "temp_store=FILE"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript("""
+            CREATE TABLE cred(key BLOB PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE uniq(value BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE last(cred BLOB PRIMARY KEY, idx INTEGER NOT NULL, cts BLOB NOT NULL)
+                WITHOUT ROWID;
+        """)
+        self._db.execute("BEGIN")
+        self._voters = 0
+
+    def add_credentials(self, keys: list[bytes]) -> None:
+        self._db.executemany("INSERT INTO cred VALUES (?)", ((k,) for k in keys))
+
+    def has_credential(self, key: bytes) -> bool:
+        return self._db.execute("SELECT 1 FROM cred WHERE key=?", (key,)).fetchone() is not None
+
+    def find(self, value: bytes) -> int | None:
+        row = self._db.execute("SELECT idx FROM uniq WHERE value=?", (value,)).fetchone()
+        return None if row is None else row[0]
+
+    def claim(self, value: bytes, index: int) -> None:
+        self._db.execute("INSERT INTO uniq VALUES (?, ?)", (value, index))
+
+    def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
+        row = self._db.execute("SELECT idx, cts FROM last WHERE cred=?", (credential,)).fetchone()
+        self._db.execute("INSERT OR REPLACE INTO last VALUES (?, ?, ?)", (credential, index, cts))
+        if row is None:
+            self._voters += 1
+            return None
+        return row[0], row[1]
+
+    def voters(self) -> int:
+        return self._voters
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,101 @@
+"""Checks of the voting phase that need nothing but the election context: run in worker
+processes over chunks of consecutive entries (spec §9.1). Only bytes and small tuples cross
+process borders (coincurve keys cannot be pickled)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..crypto.elgamal import Ciphertext
+from ..crypto.errors import CryptoError
+from ..crypto.group import Point
+from ..crypto.proofs import Batch
+from ..protocol.ballot import tracking_code, verify_audit, verify_ballot
+from ..protocol.canonical import parse_canonical
+from ..protocol.election import ElectionContext
+from ..protocol.errors import ProtocolError
+from ..protocol.ledger import BallotFacts, ballot_facts
+
+_CTX: ElectionContext | None = None
+
+
+def init(ctx: ElectionContext) -> None:
+    """Process-pool initializer: the context every ballot is checked against."""
+    global _CTX
+    _CTX = ctx
+
+
+@dataclass
+class ChunkResult:
+    """In order: ("facts", idx, BallotFacts) | ("entry", idx, dict) | ("error", idx, check, why).
+    `sums` are the encoded sums of the stored ciphertexts of the chunk's ballots."""
+
+    items: list[tuple[Any, ...]] = field(default_factory=list)
+    sums: bytes = b""
+    ballots: int = 0
+    audits: int = 0
+    seconds: float = 0.0
+
+
+def _check_id(e: Exception, default: str) -> str:
+    return getattr(e, "check", None) or default
+
+
+def verify_chunk(start: int, lines: list[bytes]) -> ChunkResult:
+    """Parse and check each entry; ballots' proof equations are checked in one batch, and if
+    the batch fails each ballot is checked alone to name the bad one."""
+    ctx = _CTX
+    assert ctx is not None, "worker not initialised"
+    t0 = time.perf_counter()
+    out = ChunkResult()
+    batch = Batch()
+    in_batch: list[tuple[int, dict[str, Any]]] = []
+    alphas: list[list[Point]] = [[] for _ in range(ctx.manifest.stored_options)]
+    betas: list[list[Point]] = [[] for _ in range(ctx.manifest.stored_options)]
+    for off, line in enumerate(lines):
+        idx = start + off
+        try:
+            entry = parse_canonical(line)
+            kind = entry.get("type") if isinstance(entry, dict) else None
+            if kind == "ballot":
+                b = verify_ballot(ctx, entry, batch)
+                in_batch.append((idx, entry))
+                for i, ct in enumerate(b.ciphertexts):
+                    alphas[i].append(ct.alpha)
+                    betas[i].append(ct.beta)
+                out.items.append(("facts", idx, ballot_facts("ballot", b, tracking_code(line))))
+                out.ballots += 1
+            elif kind == "audit":
+                b, tr = verify_audit(ctx, entry)
+                out.items.append(("facts", idx, ballot_facts("audit", b, tr)))
+                out.audits += 1
+            else:
+                out.items.append(("entry", idx, entry))
+        except (ProtocolError, CryptoError) as e:
+            out.items.append(("error", idx, _check_id(e, "V5"), str(e)))
+            break
+    if in_batch and not batch.is_zero():
+        _name_bad_ballot(ctx, in_batch, out)
+    out.sums = b"".join(Ciphertext(Point.sum(a), Point.sum(b)).encode()
+                        for a, b in zip(alphas, betas))
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _name_bad_ballot(ctx: ElectionContext, in_batch: list[tuple[int, dict[str, Any]]],
+                     out: ChunkResult) -> None:
+    for idx, entry in in_batch:
+        try:
+            verify_ballot(ctx, entry)
+        except (ProtocolError, CryptoError) as e:
+            pos = next(i for i, it in enumerate(out.items) if it[1] == idx)
+            del out.items[pos:]
+            out.items.append(("error", idx, _check_id(e, "V7"), str(e)))
+            return
+    out.items.append(("error", in_batch[0][0], "V7", "batched proof equations fail"))
+
+
+def facts_of(item: tuple[Any, ...]) -> BallotFacts:
+    return item[2]
