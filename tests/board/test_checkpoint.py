@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hamaporsi.board.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from hamaporsi.crypto import bip340
 from hamaporsi.crypto.errors import InvalidProof
 from hamaporsi.crypto.hashing import hash_parts
@@ -128,7 +128,7 @@ def test_from_body_bytes_rejects_non_canonical(cp: Checkpoint) -> None:
 
 
 def test_spec_example_vector() -> None:
-    """The worked example of docs/spec-board.md §8.5.6, byte for byte."""
+    """The worked example of docs/spec.md §8.5.6, byte for byte."""
     body = ('{"board_key":"dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659",'
             '"election":"913761328f9b42e805c00059b2a186995794ebe35bfd5645f21cc844aa48ce65",'
             '"root":"4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2",'

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hamaporsi.board import merkle
-from hamaporsi.board.checkpoint import verify_checkpoint
+from hamaporsi.protocol import merkle
+from hamaporsi.protocol.checkpoint import verify_checkpoint
 from hamaporsi.board.errors import CheckpointError, RangeError, StoreCorrupted
 from hamaporsi.board.log import AppendReceipt, Board
-from hamaporsi.board.merkle import leaf_hash, root, verify_consistency, verify_inclusion
+from hamaporsi.protocol.merkle import leaf_hash, root, verify_consistency, verify_inclusion
 from hamaporsi.board.sqlite import SQLiteStore
 from hamaporsi.crypto import bip340
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hamaporsi.board import merkle
-from hamaporsi.board.errors import RangeError
-from hamaporsi.board.merkle import (
+from hamaporsi.protocol import merkle
+from hamaporsi.protocol.merkle import RangeError
+from hamaporsi.protocol.merkle import (
     EMPTY_ROOT, TreeBuilder, consistency_proof, inclusion_proof, leaf_hash, node_hash, range_root,
     root, verify_consistency, verify_inclusion,
 )

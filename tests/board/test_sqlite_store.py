@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from hamaporsi.board import sqlite as sqlite_mod
-from hamaporsi.board.checkpoint import Checkpoint, sign_checkpoint
+from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint
 from hamaporsi.board.errors import (
     AppendOnlyViolation, BoardError, RangeError, SchemaVersionError, StoreCorrupted,
 )
-from hamaporsi.board.merkle import leaf_hash, root
+from hamaporsi.protocol.merkle import leaf_hash, root
 from hamaporsi.board.sqlite import SQLiteStore
 from hamaporsi.board.store import BoardStore
 from hamaporsi.crypto import bip340

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.ledger import BallotFacts, Ledger
-from .checkpoint import Checkpoint
+from ..protocol.checkpoint import Checkpoint
 from .log import Board
-from .merkle import leaf_hash
+from ..protocol.merkle import leaf_hash
 from .store import BoardStore
 
 

@@ -16,6 +16,8 @@ verifier's check id, and malformed checkpoint JSON raises protocol.errors.Malfor
 
 from __future__ import annotations
 
+from ..protocol.merkle import RangeError as MerkleRangeError
+
 
 class BoardError(Exception):
     """Base of every error the board layer raises."""
@@ -25,7 +27,7 @@ class AppendOnlyViolation(BoardError):
     """An attempt to rewrite, remove or reorder history was refused (spec §8.5)."""
 
 
-class RangeError(BoardError, IndexError):
+class RangeError(BoardError, MerkleRangeError):
     """An index or size outside [0, size] of the log or tree."""
 
 

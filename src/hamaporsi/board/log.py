@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from ..crypto import bip340
 from ..crypto.errors import CryptoError
-from . import merkle
-from .checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
+from ..protocol import merkle
+from ..protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from .errors import CheckpointError, RangeError, StoreCorrupted
-from .merkle import TreeBuilder, leaf_hash
+from ..protocol.merkle import TreeBuilder, leaf_hash
 from .store import BoardStore
 
 _HEX = frozenset("0123456789abcdef")

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from ..protocol.errors import MalformedInput
-from .checkpoint import Checkpoint
+from ..protocol.checkpoint import Checkpoint
 from .errors import AppendOnlyViolation, BoardError, RangeError, SchemaVersionError, StoreCorrupted
-from .merkle import leaf_hash
+from ..protocol.merkle import leaf_hash
 
 PAGE = 1024
 """Rows fetched per query when streaming entries or checkpoints."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
-from .checkpoint import Checkpoint
+from ..protocol.checkpoint import Checkpoint
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from ..board.election_board import ElectionBoard
-from ..board.merkle import verify_inclusion
+from ..protocol.merkle import verify_inclusion
 from ..board.sqlite import SQLiteStore
 from ..crypto import bip340
 from ..protocol.ballot import encrypt_ballot
@@ -162,6 +162,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     report = verify_record(record, workers=cfg.workers)
     render_report(con, report)
     cfg.stats.update(ballots=eb.ledger.ballots, audits=audits, revotes=revotes,
-                     entries=eb.board.size, counts=counts, seconds=time.perf_counter() - t0)
+                     entries=eb.board.size, counts=counts, seconds=time.perf_counter() - t0,
+                     board_secret=board_secret, organizer_secret=organizer)  # demo keys, for tests
     eb.board.store.close()
     return 0 if report.ok else 1

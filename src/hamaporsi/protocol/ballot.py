@@ -139,13 +139,13 @@ def verify_ballot(ctx: ElectionContext, entry: Any, batch: Batch | None = None) 
     for i, (ct, p) in enumerate(zip(ballot.ciphertexts, proofs)):
         verify_in_set(ctx.proof_context(cred, i), ctx.joint_key, ct, p, BIT, check="V7",
                       what=f"selection {i}", batch=bt)
+    if own:  # checked apart from the total's equations, so that a bad total is named V8
+        bt.check("V7", "ballot proofs")
     allowed = ctx.manifest.total_allowed
     if total is not None and allowed is not None:
         tot = Ciphertext.sum(list(ballot.ciphertexts), keep_parts=True)
         verify_in_set(ctx.proof_context(cred, TOTAL_INDEX), ctx.joint_key, tot, total, allowed,
-                      check="V8", what="selection total", batch=bt)
-    if own:
-        bt.check("V7", "ballot proofs")
+                      check="V8", what="selection total", batch=None if own else bt)
     return ballot
 
 

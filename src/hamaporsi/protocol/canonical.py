@@ -8,6 +8,7 @@ written differently, and anything else that two parsers might read two ways.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -19,13 +20,55 @@ MAX_ENTRY_BYTES = 1 << 20
 
 MAX_DEPTH = 16
 
+MAX_SAFE_INT = 2**53 - 1
+"""RFC 8785 numbers are IEEE doubles: integers beyond ±(2^53 − 1) are refused."""
 
-def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 encoding of a JSON value built from dict, list, str, int (|i| ≤ 2^53), bool, None."""
+
+_ORDER_SENSITIVE = re.compile(rb"[\xee-\xf4]")
+"""UTF-8 lead bytes of U+E000 and above: only there do UTF-16 and code-point order differ."""
+
+
+def _fast(obj: Any) -> bytes | None:
+    """The stdlib encoder's sorted, compact output, when it provably equals RFC 8785: no floats
+    and no integer beyond 2^53 (rejected on parse), and no character at or above U+E000, the only
+    place where code-point order (stdlib) and UTF-16 order (RFC 8785) differ. Else None."""
+    try:
+        out = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                         allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        return None
+    if _ORDER_SENSITIVE.search(out):
+        return None
+    return out
+
+
+def canonical_bytes(obj: Any, *, parsed: bool = False) -> bytes:
+    """RFC 8785 encoding of a JSON value built from dict, list, str, int (|i| ≤ 2^53), bool, None.
+
+    rfc8785 is the reference; the stdlib encoder is used where it gives the same bytes (§4.1),
+    which tests/protocol/test_canonical_fast.py checks on random values. `parsed=True` skips the
+    walk for floats and big integers: the value came from `parse_canonical`, which refuses them.
+    """
+    if parsed or not _needs_reference(obj):
+        fast = _fast(obj)
+        if fast is not None:
+            return fast
     try:
         return rfc8785.dumps(obj)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as e:
         raise MalformedInput(f"value cannot be canonically encoded: {e}", code="not_canonical") from e
+
+
+def _needs_reference(obj: Any) -> bool:
+    """True if the value holds what the stdlib would encode differently or at all: floats,
+    integers beyond ±(2^53 − 1), non-string keys, other types."""
+    if isinstance(obj, dict):
+        return any(not isinstance(k, str) or _needs_reference(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return any(_needs_reference(v) for v in obj)
+    if isinstance(obj, (str, bool)) or obj is None:
+        return False
+    return not isinstance(obj, int) or abs(obj) > MAX_SAFE_INT
 
 
 def _depth(obj: Any, d: int = 0) -> int:
@@ -62,9 +105,9 @@ def parse_canonical(data: bytes, *, max_bytes: int = MAX_ENTRY_BYTES) -> Any:
         raise MalformedInput("JSON nested too deeply", code="malformed_json") from e
     except json.JSONDecodeError as e:
         raise MalformedInput(f"malformed JSON: {e}", code="malformed_json") from e
-    if _depth(obj) > MAX_DEPTH:
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(obj) > MAX_DEPTH:
         raise MalformedInput(f"JSON nested deeper than {MAX_DEPTH}", code="malformed_json")
-    if canonical_bytes(obj) != data:
+    if canonical_bytes(obj, parsed=True) != data:
         raise MalformedInput("not canonical JSON (RFC 8785): duplicate keys, key order, "
                              "whitespace or escaping differ from the canonical form",
                              code="not_canonical")
@@ -81,6 +124,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse_int(s: str) -> int:
-    if len(s.lstrip("-")) > 16:
-        raise MalformedInput(f"integer {s[:20]}… is out of range", code="not_canonical")
+    if len(s.lstrip("-")) > 16 or abs(int(s)) > MAX_SAFE_INT:
+        raise MalformedInput(f"integer {s[:20]} is beyond ±(2^53 − 1)", code="not_canonical")
     return int(s)

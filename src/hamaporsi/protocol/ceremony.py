@@ -32,7 +32,7 @@ def _reject(reason: str, code: str, check: str = CHECK_DKG) -> Rejected:
 
 
 class Ceremony:
-    """The ceremony replayed from the record in order; a refused entry changes nothing (§7.1.6)."""
+    """The ceremony replayed from the record in order; a refused entry changes nothing (§7.1.5)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
@@ -45,20 +45,19 @@ class Ceremony:
 
     @staticmethod
     def replay(manifest: Manifest, entries: list[dict[str, Any]]) -> Ceremony:
-        """A ceremony with every entry ingested in order; the first bad one raises (§7.1.6)."""
+        """A ceremony with every entry ingested in order; the first bad one raises (§7.1.5)."""
         c = Ceremony(manifest)
         for e in entries:
             c.ingest(e)
         return c
 
-    # -- ingestion (§7.1.6) ---------------------------------------------------------------
+    # -- ingestion (§7.1.5) ---------------------------------------------------------------
 
     def ingest(self, entry: dict[str, Any]) -> None:
-        """Check one entry against the record so far and apply it, or raise (§7.1.6)."""
+        """Check one entry against the record so far and apply it, or raise (§7.1.5)."""
         kind = entry.get("type") if isinstance(entry, dict) else None
         if not isinstance(kind, str) or kind not in CEREMONY_TYPES:
             raise MalformedInput(f"not a key-ceremony entry (type {kind!r})", code="bad_field")
-        check = CHECK_JOINT if kind == JOINT_KEY else CHECK_DKG
         if kind == COMMIT:
             self._ingest_commit(parse_commit(entry, self.manifest))
         elif kind == REVEAL:
@@ -68,10 +67,11 @@ class Ceremony:
         elif kind == COMPLAINT:
             self._ingest_complaint(parse_complaint(entry, self.manifest))
         else:
+            got = parse_joint_key(entry, self.manifest)
             if self._result is not None:
-                raise _reject("joint-key: the ceremony already has a joint key", "duplicate",
-                              check)
-            self._result = self.check_joint_key(entry)
+                raise _reject(f"{JOINT_KEY}: the ceremony already has a joint key", "duplicate",
+                              CHECK_JOINT)
+            self._result = self._compare(got)
 
     def _open_phase(self, what: str) -> None:
         if self._result is not None:
@@ -101,7 +101,7 @@ class Ceremony:
         if len(r.coefficients) != k or len(r.proofs) != k:
             raise _reject(f"{REVEAL}: expected {k} coefficients and {k} proofs, got "
                           f"{len(r.coefficients)} and {len(r.proofs)}", "wrong_count")
-        for j, (a, p) in enumerate(zip(r.coefficients, r.proofs)):
+        for j, (a, p) in enumerate(zip(r.coefficients, r.proofs, strict=True)):
             try:
                 verify_knowledge(pok_context(mh, i, j), a, p, check=CHECK_DKG,
                                  what=f"{REVEAL}.proofs[{j}]")
@@ -138,7 +138,7 @@ class Ceremony:
         self._verdicts[(j, i)] = self._adjudicate(c)
 
     def _adjudicate(self, c: Complaint) -> tuple[int, str]:
-        """(disqualified party, reason): exactly one of accuser and dealer (§7.1.4)."""
+        """(disqualified party, reason): exactly one of accuser and dealer (§7.1.3)."""
         j, i, m = c.accuser, c.dealer, self.manifest
         es = self._shares[i].share_for(j)
         try:
@@ -154,7 +154,7 @@ class Ceremony:
             return i, f"complaint by trustee {j} upheld: its share does not match the commitments"
         return j, f"false complaint against trustee {i}: the share is valid"
 
-    # -- queries (§7.1.5) -----------------------------------------------------------------
+    # -- queries (§7.1.4) -----------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
@@ -163,7 +163,7 @@ class Ceremony:
 
     @property
     def disqualified(self) -> dict[int, str]:
-        """{trustee: reason} from the record so far: verdicts, then silent dealers (§7.1.5)."""
+        """{trustee: reason} from the record so far: verdicts, then silent dealers (§7.1.4)."""
         out: dict[int, str] = {}
         for party, reason in self._verdicts.values():
             out.setdefault(party, reason)
@@ -176,7 +176,7 @@ class Ceremony:
 
     @property
     def qualified(self) -> tuple[int, ...]:
-        """Q: the trustees not disqualified, increasing (§7.1.5)."""
+        """Q: the trustees not disqualified, increasing (§7.1.4)."""
         bad = self.disqualified
         return tuple(t for t in range(1, len(self.manifest.trustees) + 1) if t not in bad)
 
@@ -194,7 +194,7 @@ class Ceremony:
         return (accuser, dealer) in self._complaints
 
     def result(self) -> JointKey:
-        """Q, K = Σ_{i∈Q} A_i0 and P_j = Σ_{i∈Q} A_i(j); CeremonyFailed if |Q| < k (§7.1.5)."""
+        """Q, K = Σ_{i∈Q} A_i0 and P_j = Σ_{i∈Q} A_i(j); CeremonyFailed if |Q| < k (§7.1.4)."""
         if self._result is not None:
             return self._result
         q, k = self.qualified, self.manifest.threshold
@@ -218,12 +218,14 @@ class Ceremony:
         return self.result().public_share_map
 
     def result_entry(self, organizer_secret: bytes) -> dict[str, Any]:
-        """The joint-key entry, signed by the organizer (§7.1.5)."""
+        """The joint-key entry, signed by the organizer (§7.1.4)."""
         return sign_entry(self.result().to_entry(self.manifest.hash), organizer_secret)
 
     def check_joint_key(self, entry: dict[str, Any]) -> JointKey:
-        """V3: authenticate a joint-key entry; it must equal the recomputed result (§7.1.5)."""
-        got = parse_joint_key(entry, self.manifest)
+        """V3: authenticate a joint-key entry; it must equal the recomputed result (§7.1.4)."""
+        return self._compare(parse_joint_key(entry, self.manifest))
+
+    def _compare(self, got: JointKey) -> JointKey:
         want = self.result()
         for name in ("qualified", "joint_key", "public_shares"):
             if getattr(got, name) != getattr(want, name):

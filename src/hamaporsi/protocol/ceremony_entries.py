@@ -1,6 +1,6 @@
 """Key-ceremony wire format (spec §7.1): contexts and hashed bytes, trustee key files, and the
 strict, stateless parsing of dkg-commit, dkg-reveal, dkg-shares, dkg-complaint and joint-key
-entries (steps 1–4 of §7.1.6: format, manifest, indices, signature)."""
+entries (steps 1–4 of §7.1.5: format, manifest, indices, signature)."""
 
 from __future__ import annotations
 
@@ -28,49 +28,49 @@ JOINT_KEY = "joint-key"
 CEREMONY_TYPES = frozenset({COMMIT, REVEAL, SHARES, COMPLAINT, JOINT_KEY})
 
 CHECK_DKG = "V2"
-"""Check id of every trustee entry of the ceremony (spec §7.1.6)."""
+"""Check id of every trustee entry of the ceremony (spec §7.1.5)."""
 CHECK_JOINT = "V3"
-"""Check id of the organizer's joint-key entry (spec §7.1.5)."""
+"""Check id of the organizer's joint-key entry (spec §7.1.4)."""
 
 
 class CeremonyFailed(Rejected):
-    """Fewer than k trustees qualified (or a degenerate joint key): no joint key exists (§7.1.5)."""
+    """Fewer than k trustees qualified (or a degenerate joint key): no joint key exists (§7.1.4)."""
 
     code = "ceremony_failed"
 
 
-# -- contexts and hashed bytes (spec §7.1.2) -------------------------------------------------
+# -- contexts and hashed bytes (spec §7.1.1) -------------------------------------------------
 
 def pok_context(mh: bytes, dealer: int, j: int) -> bytes:
-    """Context of the PoK of dealer i's coefficient j: mh ‖ u32(i) ‖ u32(j) (§7.1.2)."""
+    """Context of the PoK of dealer i's coefficient j: mh ‖ u32(i) ‖ u32(j) (§7.1.1)."""
     return mh + u32(dealer) + u32(j)
 
 
 def share_context(mh: bytes, dealer: int, recipient: int) -> bytes:
-    """Context of the share sent by dealer i to trustee j: mh ‖ u32(i) ‖ u32(j) (§7.1.2)."""
+    """Context of the share sent by dealer i to trustee j: mh ‖ u32(i) ‖ u32(j) (§7.1.1)."""
     return mh + u32(dealer) + u32(recipient)
 
 
 def complaint_context(mh: bytes, accuser: int, dealer: int) -> bytes:
-    """Context of j's complaint proof against i: mh ‖ u32(j) ‖ u32(i) ‖ "complaint" (§7.1.2)."""
+    """Context of j's complaint proof against i: mh ‖ u32(j) ‖ u32(i) ‖ "complaint" (§7.1.1)."""
     return mh + u32(accuser) + u32(dealer) + b"complaint"
 
 
 def reveal_payload(coefficients: list[Point], proofs: list[SchnorrProof]) -> dict[str, Any]:
-    """The JSON payload of a reveal that its commit digest covers (§7.1.3)."""
+    """The JSON payload of a reveal that its commit digest covers (§7.1.2)."""
     return {"coefficients": [a.encode().hex() for a in coefficients],
             "proofs": [codec.pok_to_json(p) for p in proofs]}
 
 
 def reveal_digest(mh: bytes, dealer: int, payload: Mapping[str, Any]) -> bytes:
-    """H("dkg-digest", mh, u32(i), canonical_bytes({coefficients, proofs})) (§7.1.3)."""
+    """H("dkg-digest", mh, u32(i), canonical_bytes({coefficients, proofs})) (§7.1.2)."""
     body = {"coefficients": payload["coefficients"], "proofs": payload["proofs"]}
     return hash_parts("dkg-digest", mh, u32(dealer), canonical_bytes(body))
 
 
 def decrypt_share(manifest: Manifest, dealer: int, recipient: int, eph: Point, ct: bytes,
                   shared: Point) -> int | None:
-    """f_i(j) opened with S = d_j·E, or None if the 32 bytes are not a scalar below n (§7.1.4)."""
+    """f_i(j) opened with S = d_j·E, or None if the 32 bytes are not a scalar below n (§7.1.3)."""
     raw = open_share(share_context(manifest.hash, dealer, recipient),
                      manifest.trustees[recipient - 1].encryption_key, eph, shared, ct)
     s = int.from_bytes(raw, "big")
@@ -78,7 +78,7 @@ def decrypt_share(manifest: Manifest, dealer: int, recipient: int, eph: Point, c
 
 
 def share_matches(coefficients: tuple[Point, ...], recipient: int, share: int | None) -> bool:
-    """Feldman check f_i(j)·G = Σ_m j^m·A_im; False for a missing share (§7.1.4)."""
+    """Feldman check f_i(j)·G = Σ_m j^m·A_im; False for a missing share (§7.1.3)."""
     if share is None:
         return False
     try:
@@ -141,11 +141,11 @@ class TrusteeKeys:
             raise MalformedInput(str(e), code="bad_key") from None
 
 
-# -- parsed entries (spec §7.1.3–§7.1.5) -----------------------------------------------------
+# -- parsed entries (spec §7.1.2–§7.1.4) -----------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """A parsed dkg-commit (§7.1.3)."""
+    """A parsed dkg-commit (§7.1.2)."""
 
     trustee: int
     digest: bytes
@@ -153,7 +153,7 @@ class Commit:
 
 @dataclass(frozen=True, slots=True)
 class Reveal:
-    """A parsed dkg-reveal: commitments A_i0..A_i(k−1), their proofs, its digest (§7.1.3)."""
+    """A parsed dkg-reveal: commitments A_i0..A_i(k−1), their proofs, its digest (§7.1.2)."""
 
     trustee: int
     coefficients: tuple[Point, ...]
@@ -163,7 +163,7 @@ class Reveal:
 
 @dataclass(frozen=True, slots=True)
 class EncryptedShare:
-    """One encrypted share f_i(j): ephemeral point E and 32-byte ciphertext (§7.1.4)."""
+    """One encrypted share f_i(j): ephemeral point E and 32-byte ciphertext (§7.1.3)."""
 
     recipient: int
     eph: Point
@@ -172,7 +172,7 @@ class EncryptedShare:
 
 @dataclass(frozen=True, slots=True)
 class Shares:
-    """A parsed dkg-shares entry: one encrypted share per other trustee, increasing (§7.1.4)."""
+    """A parsed dkg-shares entry: one encrypted share per other trustee, increasing (§7.1.3)."""
 
     trustee: int
     shares: tuple[EncryptedShare, ...]
@@ -187,7 +187,7 @@ class Shares:
 
 @dataclass(frozen=True, slots=True)
 class Complaint:
-    """A parsed dkg-complaint of trustee j (accuser) against dealer i (§7.1.4)."""
+    """A parsed dkg-complaint of trustee j (accuser) against dealer i (§7.1.3)."""
 
     accuser: int
     dealer: int
@@ -197,7 +197,7 @@ class Complaint:
 
 @dataclass(frozen=True, slots=True)
 class JointKey:
-    """The outcome: qualified set Q, joint key K, public shares P_j for j in Q (§7.1.5)."""
+    """The outcome: qualified set Q, joint key K, public shares P_j for j in Q (§7.1.4)."""
 
     qualified: tuple[int, ...]
     joint_key: Point
@@ -209,13 +209,13 @@ class JointKey:
         return dict(zip(self.qualified, self.public_shares, strict=True))
 
     def to_entry(self, mh: bytes) -> dict[str, Any]:
-        """The unsigned joint-key entry (§7.1.5)."""
+        """The unsigned joint-key entry (§7.1.4)."""
         return {"type": JOINT_KEY, "manifest": mh.hex(), "qualified": list(self.qualified),
                 "joint_key": self.joint_key.encode().hex(),
                 "public_shares": [p.encode().hex() for p in self.public_shares]}
 
 
-# -- parsing (spec §7.1.6 steps 1–4) ---------------------------------------------------------
+# -- parsing (spec §7.1.5 steps 1–4) ---------------------------------------------------------
 
 def _shape(entry: Any, kind: str, keys: set[str]) -> Mapping[str, Any]:
     o = codec.obj(entry, kind, keys | {"type", "manifest", "sig"})
@@ -247,7 +247,7 @@ def _authenticate(o: Mapping[str, Any], kind: str, manifest: Manifest, indices: 
 
 
 def parse_commit(entry: Any, manifest: Manifest) -> Commit:
-    """Decode and authenticate a dkg-commit (§7.1.3)."""
+    """Decode and authenticate a dkg-commit (§7.1.2)."""
     o = _shape(entry, COMMIT, {"trustee", "digest"})
     i = _index(o["trustee"], f"{COMMIT}.trustee")
     digest = codec.hex_bytes(o["digest"], 32, f"{COMMIT}.digest")
@@ -256,7 +256,7 @@ def parse_commit(entry: Any, manifest: Manifest) -> Commit:
 
 
 def parse_reveal(entry: Any, manifest: Manifest) -> Reveal:
-    """Decode and authenticate a dkg-reveal; the caller checks digest and proofs (§7.1.3)."""
+    """Decode and authenticate a dkg-reveal; the caller checks digest and proofs (§7.1.2)."""
     o = _shape(entry, REVEAL, {"trustee", "coefficients", "proofs"})
     i = _index(o["trustee"], f"{REVEAL}.trustee")
     coeffs = tuple(codec.point(a, f"{REVEAL}.coefficients[{j}]") for j, a in
@@ -268,7 +268,7 @@ def parse_reveal(entry: Any, manifest: Manifest) -> Reveal:
 
 
 def parse_shares(entry: Any, manifest: Manifest) -> Shares:
-    """Decode and authenticate a dkg-shares entry; recipients are checked by the caller (§7.1.4)."""
+    """Decode and authenticate a dkg-shares entry; recipients are checked by the caller (§7.1.3)."""
     o = _shape(entry, SHARES, {"trustee", "shares"})
     i = _index(o["trustee"], f"{SHARES}.trustee")
     out = []
@@ -282,7 +282,7 @@ def parse_shares(entry: Any, manifest: Manifest) -> Shares:
 
 
 def parse_complaint(entry: Any, manifest: Manifest) -> Complaint:
-    """Decode and authenticate a dkg-complaint, signed by the accuser (§7.1.4)."""
+    """Decode and authenticate a dkg-complaint, signed by the accuser (§7.1.3)."""
     o = _shape(entry, COMPLAINT, {"trustee", "against", "shared", "proof"})
     j = _index(o["trustee"], f"{COMPLAINT}.trustee")
     i = _index(o["against"], f"{COMPLAINT}.against")
@@ -293,11 +293,11 @@ def parse_complaint(entry: Any, manifest: Manifest) -> Complaint:
 
 
 def parse_joint_key(entry: Any, manifest: Manifest) -> JointKey:
-    """Decode and authenticate a joint-key entry; the V3 recomputation is separate (§7.1.5)."""
+    """Decode and authenticate a joint-key entry; the V3 recomputation is separate (§7.1.4)."""
     o = _shape(entry, JOINT_KEY, {"qualified", "joint_key", "public_shares"})
     q = [_index(v, f"{JOINT_KEY}.qualified[{x}]") for x, v in
          enumerate(codec.array(o["qualified"], f"{JOINT_KEY}.qualified", 1, 64))]
-    if any(a >= b for a, b in zip(q, q[1:])):
+    if any(a >= b for a, b in zip(q, q[1:], strict=False)):
         raise MalformedInput(f"{JOINT_KEY}.qualified: must be strictly increasing",
                              code="bad_field")
     key = codec.point(o["joint_key"], f"{JOINT_KEY}.joint_key")

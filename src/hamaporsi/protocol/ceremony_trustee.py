@@ -1,4 +1,4 @@
-"""One trustee's side of the key ceremony (spec §7.1.7): its secret polynomial, the entries it
+"""One trustee's side of the key ceremony (spec §7.1.6): its secret polynomial, the entries it
 signs, the complaints it raises and its secret share; persisted as a JSON state file so that
 each phase can run as a separate invocation."""
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TrusteeSession:
-    """One trustee's side of the ceremony; its polynomial is secret, kept as JSON (§7.1.7)."""
+    """One trustee's side of the ceremony; its polynomial is secret, kept as JSON (§7.1.6)."""
 
     manifest_hash: bytes
     index: int
@@ -55,18 +55,18 @@ class TrusteeSession:
         return sign_entry({**body, **fields}, self.keys.signing_secret)
 
     def commit_entry(self) -> dict[str, Any]:
-        """Phase 1: the digest of the reveal payload (§7.1.3)."""
+        """Phase 1: the digest of the reveal payload (§7.1.2)."""
         payload = reveal_payload(self.commitments, list(self.proofs))
         return self._entry(COMMIT, digest=reveal_digest(self.manifest_hash, self.index,
                                                         payload).hex())
 
     def reveal_entry(self) -> dict[str, Any]:
-        """Phase 2: commitments and proofs of knowledge (§7.1.3)."""
+        """Phase 2: commitments and proofs of knowledge (§7.1.2)."""
         return self._entry(REVEAL, **reveal_payload(self.commitments, list(self.proofs)))
 
     def shares_entry(self, manifest: Manifest, *,
                      corrupt_for: frozenset[int] = frozenset()) -> dict[str, Any]:
-        """Phase 3: f_i(j) encrypted to each other trustee; `corrupt_for`: tests only (§7.1.4)."""
+        """Phase 3: f_i(j) encrypted to each other trustee; `corrupt_for`: tests only (§7.1.3)."""
         self._same(manifest)
         out = []
         for j, t in enumerate(manifest.trustees, 1):
@@ -83,7 +83,7 @@ class TrusteeSession:
             raise ValueError("this session belongs to another manifest")
 
     def received_share(self, ceremony: Ceremony, dealer: int) -> int | None:
-        """f_i(self) decrypted and checked against A_i, or None if invalid (§7.1.4)."""
+        """f_i(self) decrypted and checked against A_i, or None if invalid (§7.1.3)."""
         es = ceremony.encrypted_share(dealer, self.index)
         comms = ceremony.coefficients(dealer)
         if es is None or comms is None:
@@ -93,7 +93,7 @@ class TrusteeSession:
         return s if share_matches(comms, self.index, s) else None
 
     def complaint_entry(self, ceremony: Ceremony, dealer: int) -> dict[str, Any]:
-        """Phase 4: S = d_j·E with a proof that log_G D_j = log_E S (§7.1.4)."""
+        """Phase 4: S = d_j·E with a proof that log_G D_j = log_E S (§7.1.3)."""
         es = ceremony.encrypted_share(dealer, self.index)
         if es is None:
             raise ValueError(f"trustee {dealer} has sent no shares")
@@ -105,7 +105,7 @@ class TrusteeSession:
                            proof=codec.dleq_to_json(proof))
 
     def process_shares(self, ceremony: Ceremony) -> list[dict[str, Any]]:
-        """Phase 4: complaints against each dealer whose share to us is bad (§7.1.4)."""
+        """Phase 4: complaints against each dealer whose share to us is bad (§7.1.3)."""
         self._same(ceremony.manifest)
         out = []
         bad = ceremony.disqualified
@@ -119,7 +119,7 @@ class TrusteeSession:
         return out
 
     def secret_share(self, ceremony: Ceremony) -> int:
-        """s_j = Σ_{i∈Q} f_i(j), each share re-checked, and s_j·G = P_j confirmed (§7.1.5)."""
+        """s_j = Σ_{i∈Q} f_i(j), each share re-checked, and s_j·G = P_j confirmed (§7.1.4)."""
         self._same(ceremony.manifest)
         result = ceremony.result()
         if self.index not in result.qualified:
@@ -138,7 +138,7 @@ class TrusteeSession:
         return total
 
     def to_json(self) -> dict[str, Any]:
-        """The state file (SECRET: holds the polynomial) (§7.1.7)."""
+        """The state file (SECRET: holds the polynomial) (§7.1.6)."""
         return {"coefficients": [scalar_bytes(a).hex() for a in self.polynomial],
                 "manifest": self.manifest_hash.hex(), "proofs": [codec.pok_to_json(p)
                                                                  for p in self.proofs],
@@ -146,7 +146,7 @@ class TrusteeSession:
 
     @staticmethod
     def from_json(v: Any, keys: TrusteeKeys, field: str = "trustee_state") -> TrusteeSession:
-        """Parse a state file written by `to_json`, for the trustee holding `keys` (§7.1.7)."""
+        """Parse a state file written by `to_json`, for the trustee holding `keys` (§7.1.6)."""
         o = codec.obj(v, field, {"coefficients", "manifest", "proofs", "signing_key", "trustee"})
         poly = tuple(codec.scalar(a, f"{field}.coefficients[{j}]") for j, a in
                      enumerate(codec.array(o["coefficients"], f"{field}.coefficients", 1, 64)))

@@ -14,10 +14,10 @@ from .codec import hex_bytes
 from .errors import Rejected
 
 
-def signing_message(entry: dict[str, Any]) -> bytes:
-    """The 32-byte message that an entry's "sig" signs."""
+def signing_message(entry: dict[str, Any], *, parsed: bool = False) -> bytes:
+    """The 32-byte message that an entry's "sig" signs (`parsed`: see canonical_bytes)."""
     body = {k: v for k, v in entry.items() if k != "sig"}
-    return hash_parts("entry-sig", canonical_bytes(body))
+    return hash_parts("entry-sig", canonical_bytes(body, parsed=parsed))
 
 
 def sign_entry(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
@@ -27,10 +27,11 @@ def sign_entry(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
 
 
 def verify_entry(entry: dict[str, Any], public_key: bytes, *, check: str, what: str) -> None:
-    """Raise Rejected unless entry["sig"] is a valid signature by public_key."""
+    """Raise Rejected unless entry["sig"] is a valid signature by public_key; `entry` must come
+    from `parse_canonical` (or be built by this code)."""
     sig = hex_bytes(entry.get("sig"), 64, f"{what}.sig")
     try:
-        bip340.verify(public_key, signing_message(entry), sig)
+        bip340.verify(public_key, signing_message(entry, parsed=True), sig)
     except CryptoError as e:
         raise Rejected(f"{what}: signature does not verify", code="bad_signature",
                        check=check) from e

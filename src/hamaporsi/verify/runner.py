@@ -13,8 +13,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..board.checkpoint import Checkpoint, verify_checkpoint
-from ..board.merkle import TreeBuilder, leaf_hash
+from ..protocol.checkpoint import Checkpoint, verify_checkpoint
+from ..protocol.merkle import TreeBuilder, leaf_hash
 from ..crypto.elgamal import Ciphertext
 from ..crypto.errors import CryptoError
 from ..crypto.group import Point

@@ -54,6 +54,7 @@ def verify_chunk(start: int, lines: list[bytes]) -> ChunkResult:
     in_batch: list[tuple[int, dict[str, Any]]] = []
     alphas: list[list[Point]] = [[] for _ in range(ctx.manifest.stored_options)]
     betas: list[list[Point]] = [[] for _ in range(ctx.manifest.stored_options)]
+    voting = True  # the first other entry (close) ends voting: later ballots are not summed
     for off, line in enumerate(lines):
         idx = start + off
         try:
@@ -62,7 +63,7 @@ def verify_chunk(start: int, lines: list[bytes]) -> ChunkResult:
             if kind == "ballot":
                 b = verify_ballot(ctx, entry, batch)
                 in_batch.append((idx, entry))
-                for i, ct in enumerate(b.ciphertexts):
+                for i, ct in enumerate(b.ciphertexts if voting else ()):
                     alphas[i].append(ct.alpha)
                     betas[i].append(ct.beta)
                 out.items.append(("facts", idx, ballot_facts("ballot", b, tracking_code(line))))
@@ -73,6 +74,7 @@ def verify_chunk(start: int, lines: list[bytes]) -> ChunkResult:
                 out.audits += 1
             else:
                 out.items.append(("entry", idx, entry))
+                voting = False
         except (ProtocolError, CryptoError) as e:
             out.items.append(("error", idx, _check_id(e, "V5"), str(e)))
             break

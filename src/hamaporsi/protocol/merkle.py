@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..crypto.errors import InvalidProof
-from .errors import RangeError
+from .errors import ProtocolError
+
+
+class RangeError(ProtocolError, IndexError):
+    """An index or size outside [0, size] of the tree."""
+
+    code = "out_of_range"
 
 HASH_BYTES = 32
 LEAF_PREFIX = b"\x00"

@@ -13,8 +13,8 @@ from typing import Any
 from ..crypto import bip340
 from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.hashing import hash_parts
-from ..protocol.canonical import canonical_bytes, parse_canonical
-from ..protocol.errors import MalformedInput
+from .canonical import canonical_bytes, parse_canonical
+from .errors import MalformedInput
 
 TYPE = "checkpoint"
 HASH_TAG = "checkpoint"

@@ -1,0 +1,229 @@
+"""Voting and counting, one role per command: a voter casts or audits a ballot and checks its
+receipt; the organizer sums the tally and publishes the result; anyone exports the record."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..crypto.errors import CryptoError
+from ..protocol import codec
+from ..protocol.ballot import encrypt_ballot, tracking_code
+from ..protocol.canonical import canonical_bytes, parse_canonical
+from ..protocol.checkpoint import Checkpoint, verify_checkpoint
+from ..protocol.credentials import Credential
+from ..protocol.manifest import Manifest
+from ..protocol.merkle import consistency_proof, leaf_hash, verify_consistency, verify_inclusion
+from ..protocol.tally import combine, result_entry, tally_entry
+from .output import render_result, save_chart
+from .roles_common import (CLIError, command, context_of, manifest_of, need_phase, open_board,
+                           open_store, read_json, say, short, write_new)
+from .roles_setup import organizer_secret
+
+# -- voter --------------------------------------------------------------------------------------
+
+
+def _read_code(code: str) -> str:
+    """The code from the command line, or from stdin with `--code -` (kept out of `ps`)."""
+    if code == "-":
+        code = sys.stdin.readline()
+    if not code.strip():
+        raise CLIError("no credential code given")
+    return code
+
+
+def _option_list(m: Manifest) -> str:
+    return ", ".join(f"{i} = {o.en}" for i, o in enumerate(m.options))
+
+
+def _selection(m: Manifest, choices: list[int]) -> list[int]:
+    for c in choices:
+        if not 0 <= c < len(m.options):
+            raise CLIError(f"--choice {c}: there is no such option ({_option_list(m)})")
+    if len(set(choices)) != len(choices):
+        raise CLIError("--choice: each option may be chosen only once")
+    lo, hi = m.min_selections, m.max_selections
+    if not lo <= len(choices) <= hi:
+        want = f"exactly {lo}" if lo == hi else f"between {lo} and {hi}"
+        raise CLIError(f"choose {want} option{'s' if hi > 1 else ''} with --choice "
+                       f"({_option_list(m)}); got {len(choices)}")
+    return sorted(choices)
+
+
+@command("voter cast")
+def voter_cast(a: argparse.Namespace) -> int:
+    cred = Credential.from_code(_read_code(a.code))
+    if a.receipt is not None and Path(a.receipt).exists():
+        raise CLIError(f"receipt file {a.receipt} already exists; choose another --receipt")
+    with open_board(a.board) as eb:
+        m = manifest_of(eb)
+        need_phase(eb, "voting", doing="cast a ballot")
+        ctx = context_of(eb)
+        if not eb.ledger.index.has_credential(cred.public):
+            raise CLIError("this code is not on this election's credential list")
+        selected = _selection(m, a.choice or [])
+        ballot = encrypt_ballot(ctx, cred.secret, cred.public, selected)
+        superseded = eb.ledger.superseded
+        if a.audit:
+            entry = ballot.audit_entry()
+            data = canonical_bytes(entry)
+            idx, _ = eb.submit_bytes(data)
+        else:
+            data = ballot.bytes
+            idx, _ = eb.submit_bytes(data)
+        revote = eb.ledger.superseded > superseded
+        eb.checkpoint()
+        receipt = eb.receipt(idx, ballot.tracking_code)
+        # what the voter's device checks before trusting the receipt
+        cp = receipt.checkpoint
+        verify_checkpoint(cp, m.board_key)
+        if receipt.leaf_hash != leaf_hash(data) or cp.election_id != m.hash.hex():
+            raise CLIError(f"the board's receipt for entry {idx} is not for this ballot")
+        verify_inclusion(receipt.leaf_hash, idx, cp.size, list(receipt.path), cp.root)
+        if a.receipt is not None:
+            write_new(a.receipt, receipt.to_json(), secret=True, what="receipt file")
+    code = ballot.tracking_code.hex()
+    kept = f"; receipt saved to {a.receipt}" if a.receipt else ""
+    if a.audit:
+        opened = ", ".join(m.options[i].en for i in selected) or "blank"
+        say(f"AUDITED ballot {code} (entry {idx}): opened on the board, it encrypts: {opened}. "
+            "It can never be cast; run `voter cast` again to vote",
+            f"inclusion proof checked against signed checkpoint {cp.size}{kept}")
+    else:
+        say(f"ballot cast: tracking code {code}, entry {idx}"
+            + (" (replaces your earlier ballot; only the last one counts)" if revote else ""),
+            f"inclusion proof checked against signed checkpoint {cp.size}{kept}")
+    return 0
+
+
+class _Fail(Exception):
+    pass
+
+
+def _parse_receipt(o: Any, path: str) -> tuple[bytes, int, bytes, list[bytes], Checkpoint]:
+    o = codec.obj(o, path, {"tracking_code", "index", "leaf_hash", "path", "checkpoint"})
+    return (codec.hex_bytes(o["tracking_code"], 32, f"{path}: tracking_code"),
+            codec.integer(o["index"], f"{path}: index"),
+            codec.hex_bytes(o["leaf_hash"], 32, f"{path}: leaf_hash"),
+            [codec.hex_bytes(h, 32, f"{path}: path[{i}]")
+             for i, h in enumerate(codec.array(o["path"], f"{path}: path", 0, 64))],
+            Checkpoint.from_json(o["checkpoint"]))
+
+
+def _check_receipt(store: Any, m: Manifest, tracking: bytes, index: int, leaf: bytes,
+                   path: list[bytes], cp: Checkpoint) -> tuple[str, str]:
+    """Raise _Fail or CryptoError if the receipt does not hold against the board."""
+    if cp.election_id != m.hash.hex():
+        raise _Fail("the receipt is for another election")
+    verify_checkpoint(cp, m.board_key, check="receipt")
+    verify_inclusion(leaf, index, cp.size, path, cp.root, check="receipt")
+    stored = next((c for c in store.checkpoints() if c.size == cp.size), None)
+    if stored is None:
+        raise _Fail(f"the board no longer has the signed checkpoint of size {cp.size} that the "
+                    "receipt holds")
+    if stored.root != cp.root:
+        raise _Fail(f"the board signed two different roots for size {cp.size} (forked log)")
+    if index >= store.size():
+        raise _Fail(f"the board has no entry {index}")
+    data = store.entry(index)
+    if leaf_hash(data) != leaf:
+        raise _Fail(f"entry {index} on the board is not the receipt's entry")
+    entry = parse_canonical(data)
+    kind = entry.get("type")
+    inner = canonical_bytes(entry["ballot"]) if kind == "audit" else data
+    if kind not in ("ballot", "audit") or tracking_code(inner) != tracking:
+        raise _Fail(f"entry {index} does not carry tracking code {tracking.hex()}")
+    latest = store.latest_checkpoint()
+    assert latest is not None  # at least the receipt's checkpoint is stored
+    verify_checkpoint(latest, m.board_key, check="receipt")
+    if latest.size > cp.size:
+        verify_consistency(cp.size, latest.size, cp.root, latest.root,
+                           consistency_proof(store, cp.size, latest.size), check="receipt")
+        extra = f"; the latest checkpoint ({latest.size}) extends it consistently"
+    else:
+        extra = ""
+    what = "an audited ballot (opened, never counted)" if kind == "audit" else "a ballot"
+    return what, extra
+
+
+@command("voter check")
+def voter_check(a: argparse.Namespace) -> int:
+    with open_store(a.board) as (store, m):
+        tracking, index, leaf, path, cp = _parse_receipt(read_json(a.receipt, "receipt"),
+                                                         a.receipt)
+        try:
+            what, extra = _check_receipt(store, m, tracking, index, leaf, path, cp)
+        except (_Fail, CryptoError) as e:
+            print(f"hamaporsi voter check: receipt check FAILED: {e}", file=sys.stderr)
+            return 1
+    say(f"receipt OK: entry {index}, {what} with tracking code {short(tracking)}, is in the "
+        f"board's signed checkpoint of size {cp.size}{extra}")
+    return 0
+
+
+# -- tally ---------------------------------------------------------------------------------------
+
+@command("tally sum")
+def tally_sum(a: argparse.Namespace) -> int:
+    with open_board(a.board) as eb:
+        need_phase(eb, "closed", doing="sum the tally")
+        organizer = organizer_secret(a, eb)
+        led, ctx = eb.ledger, context_of(eb)
+        idx, _ = eb.submit(tally_entry(ctx, led.counted_totals(), led.index.voters(),
+                                       organizer))
+        cp = eb.checkpoint()
+        say(f"posted the encrypted tally of {led.index.voters()} counting ballots "
+            f"({led.superseded} replaced by re-votes, {led.audits} audited) as entry {idx}",
+            f"trustees can now decrypt (trustee decrypt); signed checkpoint at size {cp.size}")
+    return 0
+
+
+@command("tally result")
+def tally_result(a: argparse.Namespace) -> int:
+    con = Console()
+    with open_board(a.board) as eb:
+        m, led = manifest_of(eb), eb.ledger
+        if led.phase == "done" and led.result is not None:
+            res = led.result
+            say("the result is already on the board:")
+        else:
+            need_phase(eb, "tallied", doing="compute the result")
+            organizer = organizer_secret(a, eb)
+            ctx, tally = context_of(eb), led.tally
+            assert tally is not None
+            k = m.threshold
+            if len(led.shares) < k:
+                have = f" (from trustees {sorted(led.shares)})" if led.shares else ""
+                raise CLIError(f"{len(led.shares)} of the {k} needed decryption shares are on "
+                               f"the board{have}; waiting for more trustees to run "
+                               "`trustee decrypt`")
+            used = sorted(led.shares)[:k]
+            counts = combine(ctx, tally, led.shares)
+            res = result_entry(ctx, counts, led.index.voters(), used, organizer)
+            idx, _ = eb.submit(res)
+            cp = eb.checkpoint()
+            say(f"posted the result as entry {idx}, decrypted with trustees {used}; "
+                f"signed checkpoint at size {cp.size}")
+        render_result(con, m, res)
+        chart = save_chart(Path(a.board).resolve().parent / "result.png", m, res)
+        say(f"chart: {chart}")
+    return 0
+
+
+# -- export ------------------------------------------------------------------------------------
+
+@command("export")
+def export(a: argparse.Namespace) -> int:
+    with open_board(a.board) as eb:
+        cp = eb.checkpoint()
+        out = eb.export(a.out)
+        n = sum(1 for _ in eb.board.store.checkpoints())
+        mh = manifest_of(eb).hash.hex()
+        say(f"exported {eb.board.size} entries and {n} signed checkpoints (latest at size "
+            f"{cp.size}, phase '{eb.ledger.phase}') to {out}",
+            f"verify with: hamaporsi verify {out} --expect-election {mh}")
+    return 0

@@ -1,0 +1,248 @@
+"""`ElectionBoard`: strict parsing in front of the ledger and the Merkle log (spec §8.3). Bad bytes
+are refused before anything is stored; receipts prove inclusion against a signed checkpoint; the
+board replays its store on open; an exported record verifies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hamaporsi.board.election_board import ElectionBoard
+from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.crypto import bip340
+from hamaporsi.crypto.errors import CryptoError
+from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
+from hamaporsi.protocol.canonical import MAX_ENTRY_BYTES, canonical_bytes, parse_canonical
+from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
+from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
+from hamaporsi.protocol.credentials import Credential, credential_entries
+from hamaporsi.protocol.election import ElectionContext
+from hamaporsi.protocol.errors import MalformedInput, ProtocolError
+from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
+from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
+from hamaporsi.protocol.signing import sign_entry
+from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
+from hamaporsi.verify.runner import verify_record
+
+
+class Election:
+    """An election on a board over SQLite, set up to the point where voting opens."""
+
+    def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
+                 voters: int = 4, trustees: int = 3, threshold: int = 2) -> None:
+        self.path = path
+        self.organizer, registrar, self.board_secret = (bip340.generate_secret()
+                                                        for _ in range(3))
+        self.tkeys = [TrusteeKeys.generate() for _ in range(trustees)]
+        unsigned = build_manifest(
+            election_id="board-test", question=Text(fa="پرسش؟", en="Question?"),
+            options=[Text(fa=f"گزینه {i}", en=f"Option {i}") for i in range(options)],
+            min_selections=lo, max_selections=hi, opens=1_700_000_000, closes=1_700_086_400,
+            organizer_key=bip340.public_key(self.organizer),
+            registrar_key=bip340.public_key(registrar),
+            board_key=bip340.public_key(self.board_secret),
+            trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
+            threshold=threshold)
+        self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
+        self.store = SQLiteStore(path)
+        self.eb = ElectionBoard(self.store, self.board_secret, m.hash.hex())
+        self.eb.submit(m.entry)
+        entries, self.shares = run_ceremony(m, self.tkeys, self.organizer)
+        for e in entries:
+            self.eb.submit(e)
+        self.creds = [Credential.generate() for _ in range(voters)]
+        for e in credential_entries(m.hash, [c.public for c in self.creds], registrar):
+            self.eb.submit(e)
+        led = self.eb.ledger
+        assert led.ceremony is not None
+        self.ctx = ElectionContext.create(m, led.ceremony.joint_key, led.cred_hasher.count,
+                                          led.cred_hasher.digest())
+        self.eb.submit(self.ctx.open_entry(self.organizer))
+
+    def ballot(self, voter: int, selected: list[int]) -> EncryptedBallot:
+        c = self.creds[voter]
+        return encrypt_ballot(self.ctx, c.secret, c.public, selected)
+
+    def finish(self) -> list[int]:
+        eb, led, ctx = self.eb, self.eb.ledger, self.ctx
+        eb.submit(sign_entry({"type": "close", "election": ctx.hash.hex(),
+                              "ballots": led.ballots}, self.organizer))
+        eb.submit(tally_entry(ctx, led.counted_totals(), led.index.voters(), self.organizer))
+        assert led.tally is not None
+        present = sorted(self.shares)[-self.manifest.threshold:]  # the last k: others absent
+        for j in present:
+            eb.submit(decryption_entry(ctx, led.tally, j, self.shares[j],
+                                       self.tkeys[j - 1].signing_secret))
+        counts = combine(ctx, led.tally, led.shares)
+        eb.submit(result_entry(ctx, counts, led.index.voters(), present, self.organizer))
+        eb.checkpoint()
+        return counts
+
+
+@pytest.fixture
+def el(tmp_path: Path) -> Iterator[Election]:
+    e = Election(tmp_path / "board.sqlite")
+    yield e
+    e.store.close()
+
+
+def assert_refused_malformed(el: Election, data: bytes, code: str | None = None) -> None:
+    size, ballots = el.store.size(), el.eb.ledger.ballots
+    with pytest.raises(MalformedInput) as e:
+        el.eb.submit_bytes(data)
+    if code is not None:
+        assert e.value.code == code
+    assert (el.store.size(), el.eb.board.size, el.eb.ledger.ballots) == (size, size, ballots)
+
+
+# -- strict bytes --------------------------------------------------------------------------------
+
+
+def _variants(b: bytes) -> dict[str, bytes]:
+    text = b.decode()
+    first_key = text[1:text.index(":")]
+    return {
+        "leading space": b" " + b,
+        "trailing newline": b + b"\n",
+        "space after colon": text.replace(":", ": ", 1).encode(),
+        "keys reordered": ("{" + text[text.index(",") + 1:-1] + "," + text[1:text.index(",")]
+                           + "}").encode(),
+        "duplicate key": ("{" + first_key + ":0," + text[1:]).encode(),
+        "unicode escape": text.replace('"type"', '"typ\\u0065"').encode(),
+        "not utf-8": b[:-1] + b"\xff}",
+    }
+
+
+@pytest.mark.parametrize("variant", ["leading space", "trailing newline", "space after colon",
+                                     "keys reordered", "duplicate key", "unicode escape",
+                                     "not utf-8"])
+def test_non_canonical_bytes_are_refused(el: Election, variant: str) -> None:
+    b = el.ballot(0, [1]).bytes
+    bad = _variants(b)[variant]
+    assert bad != b
+    assert_refused_malformed(el, bad)
+    el.eb.submit_bytes(b)  # the canonical bytes of the same ballot are taken
+    assert el.eb.ledger.ballots == 1
+
+
+def test_duplicate_key_code(el: Election) -> None:
+    b = el.ballot(0, [1]).bytes
+    assert_refused_malformed(el, _variants(b)["duplicate key"], "duplicate_key")
+
+
+def test_oversized_entry(el: Election) -> None:
+    b = el.ballot(0, [0]).entry
+    big = canonical_bytes({**b, "padding": "x" * MAX_ENTRY_BYTES})
+    assert len(big) > MAX_ENTRY_BYTES
+    assert_refused_malformed(el, big, "too_large")
+
+
+def test_unknown_entry_type(el: Election) -> None:
+    assert_refused_malformed(el, canonical_bytes({"type": "party", "election": "x"}), "bad_field")
+    assert_refused_malformed(el, b"[]", "bad_field")
+    assert_refused_malformed(el, b"1.5", "not_canonical")
+
+
+def test_refused_ballot_stores_nothing(el: Election) -> None:
+    c = el.creds[0]
+    b = el.ballot(0, [0]).entry
+    forged = sign_entry({**b, "credential": el.creds[1].public.hex()}, c.secret)
+    size = el.store.size()
+    with pytest.raises((ProtocolError, CryptoError)):
+        el.eb.submit(forged)
+    assert el.store.size() == size and el.eb.ledger.ballots == 0
+
+
+# -- receipts -------------------------------------------------------------------------------------
+
+
+def check_receipt(el: Election, r: Any, data: bytes) -> None:
+    cp = r.checkpoint
+    verify_checkpoint(cp, el.manifest.board_key)
+    assert cp.election_id == el.manifest.hash.hex()
+    assert r.leaf_hash == leaf_hash(data)
+    verify_inclusion(r.leaf_hash, r.index, cp.size, list(r.path), cp.root)
+    j = r.to_json()
+    assert parse_canonical(canonical_bytes(j)) == j
+    assert Checkpoint.from_json(j["checkpoint"]) == cp
+
+
+def test_receipts_prove_inclusion(el: Election) -> None:
+    got = []
+    for v in range(4):
+        b = el.ballot(v, [v % 3])
+        idx, facts = el.eb.submit_bytes(b.bytes)
+        assert facts is not None and facts.tracking == b.tracking_code
+        got.append((idx, b))
+    el.eb.checkpoint()
+    for idx, b in got:
+        r = el.eb.receipt(idx, b.tracking_code)
+        assert r.tracking_code == b.tracking_code and r.checkpoint.size == el.eb.board.size
+        check_receipt(el, r, b.bytes)
+    # a later ballot, before any checkpoint covers it: the board signs a new checkpoint
+    b = el.ballot(0, [2])
+    idx, _ = el.eb.submit_bytes(b.bytes)
+    r = el.eb.receipt(idx, b.tracking_code)
+    assert r.checkpoint.size == idx + 1
+    check_receipt(el, r, b.bytes)
+    # the old receipt still verifies against its own (older) checkpoint
+    r0 = el.eb.receipt(got[0][0], got[0][1].tracking_code)
+    check_receipt(el, r0, got[0][1].bytes)
+
+
+def test_receipt_for_wrong_leaf_fails(el: Election) -> None:
+    b1, b2 = el.ballot(0, [0]), el.ballot(1, [1])
+    i1, _ = el.eb.submit_bytes(b1.bytes)
+    el.eb.submit_bytes(b2.bytes)
+    r = el.eb.receipt(i1, b1.tracking_code)
+    with pytest.raises(CryptoError):
+        verify_inclusion(leaf_hash(b2.bytes), r.index, r.checkpoint.size, list(r.path),
+                         r.checkpoint.root)
+
+
+# -- reopening and exporting ----------------------------------------------------------------------
+
+
+def test_reopen_replays_the_store(el: Election) -> None:
+    el.eb.submit_bytes(el.ballot(0, [0]).bytes)
+    el.eb.submit(el.ballot(1, [1]).audit_entry())
+    b = el.ballot(1, [2])
+    el.eb.submit_bytes(b.bytes)
+    el.eb.checkpoint()
+    size = el.store.size()
+    el.store.close()
+    el.store = SQLiteStore(el.path)
+    el.eb = eb = ElectionBoard(el.store, el.board_secret, el.manifest.hash.hex())
+    assert eb.board.size == size
+    assert (eb.ledger.phase, eb.ledger.ballots, eb.ledger.audits) == ("voting", 2, 1)
+    with pytest.raises(ProtocolError) as e:  # the replayed index still knows the ballot
+        eb.submit_bytes(b.bytes)
+    assert getattr(e.value, "check", None) == "V11"
+    assert el.finish() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("options,lo,hi,votes,want", [
+    (3, 1, 1, [[0], [2], [2], [1]], [1, 1, 2]),
+    (2, 1, 1, [[1], [1], [0], [1]], [1, 3]),
+    (3, 0, 2, [[], [0, 2], [2], [1, 2]], [1, 1, 3]),
+    (4, 2, 2, [[0, 1], [0, 3], [2, 3], [0, 1]], [3, 2, 1, 2]),
+], ids=["exactly-one-of-3", "exactly-one-of-2", "up-to-2-of-3", "exactly-2-of-4"])
+def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
+                         votes: list[list[int]], want: list[int]) -> None:
+    el = Election(tmp_path / "board.sqlite", options=options, lo=lo, hi=hi, voters=len(votes))
+    try:
+        for v, sel in enumerate(votes):
+            el.eb.submit_bytes(el.ballot(v, sel).bytes)
+        assert el.finish() == want
+        rec = el.eb.export(tmp_path / "record")
+    finally:
+        el.store.close()
+    rep = verify_record(rec, workers=1)
+    assert rep.ok, rep.failure
+    assert rep.result is not None and rep.result["counts"] == want
+    assert rep.result["blank"] == (len(votes) - sum(want) if hi == 1 else None)
+    lines = (rec / "entries.jsonl").read_bytes().split(b"\n")[:-1]
+    assert all(canonical_bytes(parse_canonical(x)) == x for x in lines)

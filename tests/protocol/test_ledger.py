@@ -1,0 +1,380 @@
+"""The rules of the record (spec §8.3, §9) as the board applies them: an `ElectionBoard` over a
+real SQLite store, driven entry by entry; a refused entry raises with its check id and leaves
+both the log and the ledger unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hamaporsi.board.election_board import ElectionBoard
+from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.crypto import bip340
+from hamaporsi.crypto.elgamal import Ciphertext, encrypt
+from hamaporsi.crypto.errors import CryptoError
+from hamaporsi.crypto.group import random_scalar
+from hamaporsi.crypto.proofs import prove_in_set
+from hamaporsi.protocol import codec
+from hamaporsi.protocol.ballot import BIT, EncryptedBallot, counted_totals, encrypt_ballot
+from hamaporsi.protocol.canonical import parse_canonical
+from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
+from hamaporsi.protocol.credentials import Credential, credential_entries
+from hamaporsi.protocol.election import TOTAL_INDEX, ElectionContext
+from hamaporsi.protocol.errors import ProtocolError, Rejected
+from hamaporsi.protocol.ledger import Ledger
+from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
+from hamaporsi.protocol.signing import sign_entry
+from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
+from hamaporsi.verify.index import DiskIndex
+
+
+class Election:
+    """Manifest, ceremony and credentials on a board; voting not yet open."""
+
+    def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
+                 voters: int = 4, trustees: int = 3, threshold: int = 2) -> None:
+        self.organizer, self.registrar, board = (bip340.generate_secret() for _ in range(3))
+        self.tkeys = [TrusteeKeys.generate() for _ in range(trustees)]
+        unsigned = build_manifest(
+            election_id="ledger-test", question=Text(fa="پرسش؟", en="Question?"),
+            options=[Text(fa=f"گزینه {i}", en=f"Option {i}") for i in range(options)],
+            min_selections=lo, max_selections=hi, opens=1_700_000_000, closes=1_700_086_400,
+            organizer_key=bip340.public_key(self.organizer),
+            registrar_key=bip340.public_key(self.registrar), board_key=bip340.public_key(board),
+            trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
+            threshold=threshold)
+        self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
+        self.store = SQLiteStore(path)
+        self.eb = ElectionBoard(self.store, board, m.hash.hex())
+        self.eb.submit(m.entry)
+        entries, self.shares = run_ceremony(m, self.tkeys, self.organizer)
+        for e in entries:
+            self.eb.submit(e)
+        self.creds = [Credential.generate() for _ in range(voters)]
+        for e in credential_entries(m.hash, [c.public for c in self.creds], self.registrar):
+            self.eb.submit(e)
+        led = self.eb.ledger
+        assert led.ceremony is not None
+        self.ctx = ElectionContext.create(m, led.ceremony.joint_key, led.cred_hasher.count,
+                                          led.cred_hasher.digest())
+
+    @property
+    def size(self) -> int:
+        return self.eb.board.size
+
+    def open(self) -> None:
+        self.eb.submit(self.ctx.open_entry(self.organizer))
+
+    def ballot(self, voter: int, selected: list[int]) -> EncryptedBallot:
+        c = self.creds[voter]
+        return encrypt_ballot(self.ctx, c.secret, c.public, selected)
+
+    def cast(self, voter: int, selected: list[int]) -> EncryptedBallot:
+        b = self.ballot(voter, selected)
+        self.eb.submit_bytes(b.bytes)
+        return b
+
+    def close_entry(self, ballots: int | None = None) -> dict[str, Any]:
+        n = self.eb.ledger.ballots if ballots is None else ballots
+        return sign_entry({"type": "close", "election": self.ctx.hash.hex(), "ballots": n},
+                          self.organizer)
+
+    def close(self) -> None:
+        self.eb.submit(self.close_entry())
+
+    def tally(self) -> None:
+        led = self.eb.ledger
+        self.eb.submit(tally_entry(self.ctx, led.counted_totals(), led.index.voters(),
+                                   self.organizer))
+
+    def decrypt(self, trustees: list[int]) -> None:
+        led = self.eb.ledger
+        assert led.tally is not None
+        for j in trustees:
+            self.eb.submit(decryption_entry(self.ctx, led.tally, j, self.shares[j],
+                                            self.tkeys[j - 1].signing_secret))
+
+    def result(self, trustees: list[int]) -> list[int]:
+        led = self.eb.ledger
+        assert led.tally is not None
+        counts = combine(self.ctx, led.tally, led.shares)
+        self.eb.submit(result_entry(self.ctx, counts, led.index.voters(), trustees,
+                                    self.organizer))
+        return counts
+
+    def finish(self, trustees: list[int] | None = None) -> list[int]:
+        trustees = trustees or sorted(self.shares)[: self.manifest.threshold]
+        self.close()
+        self.tally()
+        self.decrypt(trustees)
+        return self.result(trustees)
+
+
+@pytest.fixture
+def el(tmp_path: Path) -> Iterator[Election]:
+    e = Election(tmp_path / "board.sqlite")
+    yield e
+    e.store.close()
+
+
+@pytest.fixture
+def voting(el: Election) -> Election:
+    el.open()
+    return el
+
+
+def refused(el: Election, data: bytes | dict[str, Any], check: str,
+            code: str | None = None) -> ProtocolError | CryptoError:
+    """Submit, expect a refusal with `check`, and that nothing was stored or counted."""
+    led = el.eb.ledger
+    before = (el.size, el.store.size(), led.ballots, led.audits, led.superseded,
+              led.index.voters(), led.phase, led.entries)
+    with pytest.raises((ProtocolError, CryptoError)) as e:
+        if isinstance(data, bytes):
+            el.eb.submit_bytes(data)
+        else:
+            el.eb.submit(data)
+    assert getattr(e.value, "check", None) == check, e.value
+    if code is not None:
+        assert e.value.code == code  # type: ignore[union-attr]
+    after = (el.size, el.store.size(), led.ballots, led.audits, led.superseded,
+             led.index.voters(), led.phase, led.entries)
+    assert after == before
+    return e.value
+
+
+# -- eligibility and uniqueness (V10, V11) -----------------------------------------------------
+
+
+def test_unknown_credential(voting: Election) -> None:
+    stranger = Credential.generate()
+    b = encrypt_ballot(voting.ctx, stranger.secret, stranger.public, [0])
+    refused(voting, b.bytes, "V10", "unknown_credential")
+    voting.cast(0, [0])  # the board still takes valid ballots afterwards
+    assert voting.eb.ledger.ballots == 1
+
+
+def test_exact_duplicate_ballot(voting: Election) -> None:
+    b = voting.cast(0, [1])
+    refused(voting, b.bytes, "V11", "duplicate")
+
+
+def test_audited_ballot_then_cast(voting: Election) -> None:
+    b = voting.ballot(1, [2])
+    voting.eb.submit(b.audit_entry())
+    assert voting.eb.ledger.audits == 1
+    refused(voting, b.bytes, "V11", "duplicate")
+
+
+def test_cast_ballot_then_audited(voting: Election) -> None:
+    b = voting.cast(1, [2])
+    refused(voting, b.audit_entry(), "V11", "duplicate")
+
+
+def test_audit_replayed(voting: Election) -> None:
+    a = voting.ballot(2, [0]).audit_entry()
+    voting.eb.submit(a)
+    refused(voting, a, "V11", "duplicate")
+
+
+def test_nonce_reuse_inside_a_ballot(voting: Election) -> None:
+    """Two selections with one nonce: valid proofs, equal αs; refused as nonce reuse (V11)."""
+    m, ctx, c = voting.manifest, voting.ctx, voting.creds[0]
+    assert m.stored_options == 2 and m.total_allowed == (0, 1)
+    r = random_scalar()
+    sels, cts = [], []
+    for i, bit in enumerate([0, 0]):
+        ct, _ = encrypt(ctx.joint_key, bit, r)
+        p = prove_in_set(ctx.proof_context(c.public, i), ctx.joint_key, ct, bit, r, BIT)
+        sels.append({"alpha": ct.alpha.encode().hex(), "beta": ct.beta.encode().hex(),
+                     "proof": codec.in_set_to_json(p)})
+        cts.append(ct)
+    tp = prove_in_set(ctx.proof_context(c.public, TOTAL_INDEX), ctx.joint_key,
+                      Ciphertext.sum(cts), 0, 2 * r, (0, 1))
+    e = sign_entry({"type": "ballot", "election": ctx.hash.hex(), "credential": c.public.hex(),
+                    "selections": sels, "total_proof": codec.in_set_to_json(tp)}, c.secret)
+    err = refused(voting, e, "V11", "duplicate")
+    assert "nonce" in str(err)
+
+
+# -- re-voting (V12) -------------------------------------------------------------------------------
+
+
+def test_revote_last_ballot_counts(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.cast(1, [2])
+    voting.cast(0, [1])  # voter 0 changes their mind
+    voting.cast(2, [1])
+    voting.cast(1, [0])  # and so does voter 1
+    led = voting.eb.ledger
+    assert (led.ballots, led.superseded, led.index.voters()) == (5, 2, 3)
+    counts = voting.finish()
+    assert counts == [1, 2, 0]
+    assert led.phase == "done" and led.result is not None
+    assert led.result["voted"] == 3 and led.result["eligible"] == 4
+    assert led.result["blank"] == 0
+
+
+def test_revote_many_times(voting: Election) -> None:
+    for choice in [0, 1, 2, 0, 2]:
+        voting.cast(3, [choice])
+    assert voting.finish() == [0, 0, 1]
+
+
+def test_tally_counting_a_superseded_ballot_is_refused(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.cast(0, [1])
+    voting.close()
+    all_stored = voting.eb.ledger.all_sum  # every ballot, the superseded one included
+    assert all_stored is not None
+    wrong = tally_entry(voting.ctx, counted_totals(voting.ctx, all_stored, 1), 1,
+                        voting.organizer)
+    refused(voting, wrong, "V12", "bad_tally")
+    voting.tally()  # the right one is accepted
+
+
+def test_tally_with_wrong_counted(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.cast(1, [0])
+    voting.close()
+    led = voting.eb.ledger
+    refused(voting, tally_entry(voting.ctx, led.counted_totals(), 3, voting.organizer), "V12",
+            "bad_tally")
+
+
+# -- phases (V16) ---------------------------------------------------------------------------------
+
+
+def test_ballot_before_open(el: Election) -> None:
+    b = el.ballot(0, [0])
+    refused(el, b.bytes, "V16", "wrong_phase")
+    refused(el, b.audit_entry(), "V16", "wrong_phase")
+    el.open()
+    el.eb.submit_bytes(b.bytes)  # the same ballot is fine once voting is open
+
+
+def test_ballot_after_close(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.close()
+    refused(voting, voting.ballot(1, [1]).bytes, "V16", "wrong_phase")
+    refused(voting, voting.ballot(1, [1]).audit_entry(), "V16", "wrong_phase")
+
+
+def test_ballot_after_result(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.finish()
+    refused(voting, voting.ballot(1, [1]).bytes, "V16", "wrong_phase")
+
+
+def test_close_must_state_the_ballot_count(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.cast(0, [2])
+    refused(voting, voting.close_entry(1), "V16", "bad_close")  # voters, not ballots, is wrong
+    refused(voting, sign_entry(voting.close_entry(), voting.registrar), "V16", "bad_signature")
+    voting.close()
+
+
+def test_tally_before_close_and_result_before_tally(voting: Election) -> None:
+    voting.cast(0, [0])
+    led = voting.eb.ledger
+    refused(voting, tally_entry(voting.ctx, led.counted_totals(), 1, voting.organizer), "V16",
+            "wrong_phase")
+    refused(voting, voting.close_entry() | {"type": "result"}, "V16", "wrong_phase")
+
+
+def test_second_open_and_second_close(voting: Election) -> None:
+    refused(voting, voting.ctx.open_entry(voting.organizer), "V16", "wrong_phase")
+    voting.close()
+    refused(voting, voting.close_entry(), "V16", "wrong_phase")
+
+
+# -- election binding (V5) ----------------------------------------------------------------------
+
+
+def test_ballot_for_another_election(voting: Election) -> None:
+    ctx = voting.ctx
+    other = ElectionContext.create(ctx.manifest, ctx.joint_key, ctx.credential_count,
+                                   b"\x07" * 32)
+    c = voting.creds[0]
+    b = encrypt_ballot(other, c.secret, c.public, [0])
+    refused(voting, b.bytes, "V5", "wrong_election")
+
+
+# -- decryption and result (V13, V14) ------------------------------------------------------------
+
+
+def test_trustee_may_publish_shares_once(voting: Election) -> None:
+    voting.cast(0, [1])
+    voting.close()
+    voting.tally()
+    voting.decrypt([2])
+    led = voting.eb.ledger
+    assert led.tally is not None
+    again = decryption_entry(voting.ctx, led.tally, 2, voting.shares[2],
+                             voting.tkeys[1].signing_secret)
+    refused(voting, again, "V13", "duplicate")
+
+
+def test_decryption_signed_by_another_trustee(voting: Election) -> None:
+    voting.cast(0, [1])
+    voting.close()
+    voting.tally()
+    led = voting.eb.ledger
+    assert led.tally is not None
+    e = decryption_entry(voting.ctx, led.tally, 1, voting.shares[1],
+                         voting.tkeys[2].signing_secret)
+    refused(voting, e, "V13", "bad_signature")
+
+
+def test_result_with_wrong_numbers(voting: Election) -> None:
+    voting.cast(0, [1])
+    voting.cast(1, [1])
+    voting.cast(2, [2])
+    voting.close()
+    voting.tally()
+    voting.decrypt([1, 3])
+    led = voting.eb.ledger
+    assert led.tally is not None
+    counts = combine(voting.ctx, led.tally, led.shares)
+    assert counts == [0, 2, 1]
+    for bad in ({"counts": [1, 1, 1]}, {"voted": 4}, {"eligible": 3}, {"blank": 1}):
+        e = result_entry(voting.ctx, counts, 3, [1, 3], voting.organizer)
+        refused(voting, sign_entry({**e, **bad}, voting.organizer), "V14", "bad_result")
+    voting.eb.submit(result_entry(voting.ctx, counts, 3, [1, 3], voting.organizer))
+
+
+def test_result_needs_k_shares(voting: Election) -> None:
+    voting.cast(0, [0])
+    voting.close()
+    voting.tally()
+    voting.decrypt([3])
+    refused(voting, result_entry(voting.ctx, [1, 0, 0], 1, [3], voting.organizer), "V14",
+            "too_few_shares")
+
+
+# -- the ledger is the same with the verifier's disk index --------------------------------------
+
+
+def test_replay_with_disk_index(voting: Election, tmp_path: Path) -> None:
+    voting.cast(0, [0])
+    voting.cast(1, [1])
+    voting.eb.submit(voting.ballot(2, [2]).audit_entry())
+    voting.cast(1, [2])
+    counts = voting.finish()
+    idx = DiskIndex(str(tmp_path / "index.sqlite"))
+    try:
+        led = Ledger(index=idx)
+        for i, data in voting.store.entries():
+            led.ingest(parse_canonical(data), i)
+        assert (led.phase, led.ballots, led.audits, led.superseded, idx.voters()) == \
+            ("done", 3, 1, 1, 2)
+        assert led.result is not None and led.result["counts"] == counts == [1, 0, 1]
+    finally:
+        idx.close()
+
+
+def test_rejected_is_a_protocol_error() -> None:
+    assert issubclass(Rejected, ProtocolError)
