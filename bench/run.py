@@ -59,6 +59,22 @@ def _loadavg() -> float:
         return float("nan")
 
 
+HOT_PATH = ["crypto/*.py", "protocol/ballot.py", "protocol/canonical.py", "protocol/codec.py",
+            "protocol/signing.py", "protocol/ledger.py", "protocol/election.py",
+            "protocol/merkle.py", "protocol/checkpoint.py", "verify/*.py"]
+
+
+def _fingerprint(patterns: list[str] | None = None) -> str:
+    """SHA-256 over the source files (all of src/hamaporsi, or the verification hot path)."""
+    import hashlib
+    base = ROOT / "src" / "hamaporsi"
+    files = sorted({f for pat in (patterns or ["**/*.py"]) for f in base.glob(pat)})
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def _machine() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
                             "cpus": os.cpu_count()}
@@ -78,11 +94,8 @@ def _machine() -> dict[str, Any]:
         info["rfc8785"] = version("rfc8785")
     except Exception:  # noqa: BLE001
         pass
-    import hashlib
-    h = hashlib.sha256()
-    for f in sorted((ROOT / "src" / "hamaporsi").rglob("*.py")):
-        h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
-    info["src_sha256"] = h.hexdigest()[:16]
+    info["src_sha256"] = _fingerprint()
+    info["hot_path_sha256"] = _fingerprint(HOT_PATH)
     try:  # read-only git queries
         info["git_commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short",
                                              "HEAD"], capture_output=True, text=True,
@@ -290,12 +303,38 @@ def _cpu(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def child_verify(path: str, workers: int) -> None:
+def _instrument_index(cache_kib: int | None, seen: dict[str, Any]) -> None:
+    """Memory probe only: wrap the verifier's DiskIndex to report its database size at close
+    and, if asked, cap SQLite's page cache (the source is not changed)."""
+    from hamaporsi.verify import runner
+    from hamaporsi.verify.index import DiskIndex
+
+    class Probe(DiskIndex):
+        def __init__(self, path: str) -> None:
+            super().__init__(path)
+            if cache_kib is not None:
+                self._db.execute(f"PRAGMA cache_size=-{cache_kib}")
+            seen["cache_size"] = self._db.execute("PRAGMA cache_size").fetchone()[0]
+
+        def close(self) -> None:
+            pc = self._db.execute("PRAGMA page_count").fetchone()[0]
+            ps = self._db.execute("PRAGMA page_size").fetchone()[0]
+            seen["index_db_mib"] = pc * ps / 2**20
+            super().close()
+
+    runner.DiskIndex = Probe  # type: ignore[misc]
+
+
+def child_verify(path: str, workers: int, probe: str | None = None) -> None:
     t0 = time.perf_counter()
     from hamaporsi.verify.runner import verify_record
     t_import = time.perf_counter() - t0
+    seen: dict[str, Any] = {}
+    if probe is not None:
+        _instrument_index(None if probe == "default" else int(probe), seen)
     rep = verify_record(path, workers=workers)
     out = {
+        "probe": seen,
         "ok": rep.ok, "failure": None if rep.ok else str(rep.failure),
         "seconds": rep.seconds, "entries": rep.entries, "workers": rep.workers,
         "import_s": t_import,
@@ -409,13 +448,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--gen-workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--child-verify", nargs=2, metavar=("RECORD", "WORKERS"),
+    ap.add_argument("--child-verify", nargs="+", metavar="RECORD WORKERS [PROBE]",
                     help=argparse.SUPPRESS)
+    ap.add_argument("--memory-probe", action="store_true",
+                    help="only: verify the cached records with 2 processes, reporting the "
+                         "index database size, with the default SQLite cache and a 2 MiB one "
+                         "(writes bench/results-memprobe.json)")
     ap.add_argument("--child-profile", nargs=3, metavar=("RECORD", "OUT", "WORKERS"),
                     help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child_verify:
-        child_verify(a.child_verify[0], int(a.child_verify[1]))
+        cv = a.child_verify
+        child_verify(cv[0], int(cv[1]), cv[2] if len(cv) > 2 else None)
         return 0
     if a.child_profile:
         child_profile(a.child_profile[0], a.child_profile[1], int(a.child_profile[2]))
@@ -432,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(msg: str) -> None:
         print(msg, flush=True)
+
+    if a.memory_probe:
+        return memory_probe(sizes, rec_options[0], a.gen_workers, log)
 
     t_all = time.perf_counter()
     results: dict[str, Any] = {
@@ -539,11 +586,42 @@ def main(argv: list[str] | None = None) -> int:
             prof["pstats"] = str(Path(prof["pstats"]).relative_to(ROOT))
             results["profile" if w == 1 else f"profile_w{w}_main"] = prof
     results["loadavg_end"] = _loadavg()
+    results["src_sha256_end"] = _fingerprint()
+    results["hot_path_sha256_end"] = _fingerprint(HOT_PATH)
+    if results["hot_path_sha256_end"] != results["machine"]["hot_path_sha256"]:
+        log("WARNING: verification sources changed during the run (others are editing src/)")
     results["bench_seconds"] = time.perf_counter() - t_all
     a.out.write_text(json.dumps(results, indent=1) + "\n")
 
     print_table(results)
     log(f"\nwrote {a.out} ({results['bench_seconds']:.0f} s)")
+    return 0
+
+
+def memory_probe(sizes: list[int], options: int, gen_workers: int, log) -> int:
+    import make_record
+    out: dict[str, Any] = {"when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                           "command": " ".join([".venv/bin/python", "bench/run.py",
+                                                *sys.argv[1:]]),
+                           "hot_path_sha256": _fingerprint(HOT_PATH), "runs": []}
+    for n in sizes:
+        path, meta = make_record.ensure_record(n, options, workers=gen_workers, log=log)
+        for cache in ("default", "2048"):
+            res, mem = run_child(["--child-verify", str(path), "2", cache])
+            if not res["ok"]:
+                raise AssertionError(res["failure"])
+            row = {"voters": n, "workers": 2, "sqlite_cache": cache,
+                   "cache_size_pragma": res["probe"].get("cache_size"),
+                   "index_db_mib": res["probe"].get("index_db_mib"),
+                   "verify_s": res["seconds"], "ballots_per_s": meta["ballots"] / res["seconds"],
+                   "parent_peak_mib": res["self_hwm_kib"] / 1024,
+                   "worker_peak_mib": res["children_maxrss_kib"] / 1024,
+                   "tree_peak_sampled_mib": mem["peak_tree_kib"] / 1024}
+            out["runs"].append(row)
+            log(f"  {n} voters, sqlite cache {cache}: index db {row['index_db_mib']:.1f} MiB, "
+                f"parent peak {row['parent_peak_mib']:.0f} MiB, worker peak "
+                f"{row['worker_peak_mib']:.0f} MiB, {row['ballots_per_s']:.0f} ballots/s")
+    (BENCH / "results-memprobe.json").write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 
