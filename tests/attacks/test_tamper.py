@@ -334,6 +334,9 @@ CASES: list[Case] = [
          _set("result", "voted", lambda n: n - 1, resign=by_organizer)),
     Case("result.eligible", "board+organizer", "V14",
          _set("result", "eligible", lambda n: n - 1, resign=by_organizer)),
+    Case("result.trustees", "board+organizer", "V14",
+         _set("result", "trustees", lambda t: [t[0] % 3 + 1, *t[1:]][::-1],
+              resign=by_organizer)),
     Case("ballot.deleted+retallied", "board+organizer", "V13", _deleted_and_retallied),
     Case("ballot.revote-swapped+retallied", "board+organizer", "V13", _swapped_and_retallied),
 ]

@@ -4,6 +4,7 @@ board replays its store on open; an exported record verifies."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, ta
 from hamaporsi.verify.runner import verify_record
 
 
+NOW = int(time.time())  # voting is open now: the board checks the period by its clock
+
+
 class Election:
     """An election on a board over SQLite, set up to the point where voting opens."""
 
@@ -40,7 +44,7 @@ class Election:
         unsigned = build_manifest(
             election_id="board-test", question=Text(fa="پرسش؟", en="Question?"),
             options=[Text(fa=f"گزینه {i}", en=f"Option {i}") for i in range(options)],
-            min_selections=lo, max_selections=hi, opens=1_700_000_000, closes=1_700_086_400,
+            min_selections=lo, max_selections=hi, opens=NOW - 3600, closes=NOW + 86400,
             organizer_key=bip340.public_key(self.organizer),
             registrar_key=bip340.public_key(registrar),
             board_key=bip340.public_key(self.board_secret),
@@ -156,6 +160,22 @@ def test_refused_ballot_stores_nothing(el: Election) -> None:
     assert el.store.size() == size and el.eb.ledger.ballots == 0
 
 
+@pytest.mark.parametrize("when,code", [("before", "not_open"), ("after", "voting_closed")])
+def test_ballot_outside_the_voting_period(el: Election, when: str, code: str) -> None:
+    """The board's clock, not only the record's phases, bounds voting (V16)."""
+    m = el.manifest
+    t = m.opens - 1 if when == "before" else m.closes + 1
+    eb = ElectionBoard(el.store, el.board_secret, m.hash.hex(), clock=lambda: t)
+    size = el.store.size()
+    b = el.ballot(0, [0])
+    for entry in (b.bytes, canonical_bytes(el.ballot(1, [1]).audit_entry())):
+        with pytest.raises(ProtocolError) as e:
+            eb.submit_bytes(entry)
+        assert (getattr(e.value, "check", None), e.value.code) == ("V16", code)
+    assert el.store.size() == size and eb.ledger.ballots == 0
+    el.eb.submit_bytes(b.bytes)  # within the period the same ballot is taken
+
+
 # -- receipts -------------------------------------------------------------------------------------
 
 
@@ -246,3 +266,38 @@ def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
     assert rep.result["blank"] == (len(votes) - sum(want) if hi == 1 else None)
     lines = (rec / "entries.jsonl").read_bytes().split(b"\n")[:-1]
     assert all(canonical_bytes(parse_canonical(x)) == x for x in lines)
+
+
+# -- two writers on one board file -----------------------------------------------------------------
+
+
+def test_second_writer_sees_the_first_writers_entries(el: Election) -> None:
+    """Two processes' boards over one SQLite file: each checks against what the other stored."""
+    other = ElectionBoard(SQLiteStore(el.path), el.board_secret, el.manifest.hash.hex())
+    b = el.ballot(0, [1])
+    idx, _ = el.eb.submit_bytes(b.bytes)
+    size = el.store.size()
+    with pytest.raises(ProtocolError) as e:  # the same ballot through the other writer
+        other.submit_bytes(b.bytes)
+    assert e.value.check == "V11" and el.store.size() == size
+    idx2, _ = other.submit_bytes(el.ballot(0, [2]).bytes)  # a re-vote lands after it
+    assert idx2 == idx + 1 and other.ledger.superseded == 1
+    other.board.store.close()
+
+
+def test_result_must_name_the_trustees_whose_shares_decrypt(el: Election) -> None:
+    el.eb.submit_bytes(el.ballot(0, [0]).bytes)
+    eb, led, ctx = el.eb, el.eb.ledger, el.ctx
+    eb.submit(sign_entry({"type": "close", "election": ctx.hash.hex(), "ballots": 1},
+                         el.organizer))
+    eb.submit(tally_entry(ctx, led.counted_totals(), 1, el.organizer))
+    assert led.tally is not None
+    for j in sorted(el.shares):
+        eb.submit(decryption_entry(ctx, led.tally, j, el.shares[j],
+                                   el.tkeys[j - 1].signing_secret))
+    counts = combine(ctx, led.tally, led.shares)
+    wrong = sorted(el.shares)[-2:]  # valid shares, but not the first k by index
+    with pytest.raises(ProtocolError) as e:
+        eb.submit(result_entry(ctx, counts, 1, wrong, el.organizer))
+    assert e.value.check == "V14" and "trustees" in str(e.value)
+    eb.submit(result_entry(ctx, counts, 1, sorted(el.shares)[:2], el.organizer))

@@ -54,6 +54,10 @@ def test_homomorphic_sum(ms: list[int]) -> None:
     total = Ciphertext.sum([c for c, _ in pairs])
     assert decrypt_point(SECRET, total) == Point.mul_g(sum(ms))
     assert total.alpha == Point.mul_g(sum(r for _, r in pairs))
+    added = pairs[0][0]
+    for c, _ in pairs[1:]:
+        added = added + c
+    assert added == total
     kept = Ciphertext.sum([c for c, _ in pairs], keep_parts=True)
     assert kept == total
     assert kept.alpha.parts == tuple(c.alpha for c, _ in pairs)

@@ -320,6 +320,21 @@ def test_dleq_unequal_logs_fail() -> None:
     assert_rejected(dleq_run(CTX, H, X_PUB, y_bad, prove_equal_logs(CTX, X_SECRET, H, X_PUB, y_bad)))
 
 
+def test_dleq_errors_that_cancel_between_its_two_equations_are_caught() -> None:
+    """Weighted alike, the G- and H-equations of a false statement could balance each other."""
+    h_log, x, y_log = random_scalar(), random_scalar(), random_scalar()
+    h, x_pub, y = Point.mul_g(h_log), Point.mul_g(x), Point.mul_g(y_log)
+    assert y != h.mul(x)
+    u1, u2 = random_scalar(), random_scalar()
+    a, b = Point.mul_g(u1), h.mul(u2)
+    c = hash_to_scalar("dleq", CTX, x_pub.encode(), h.encode(), y.encode(), a.encode(),
+                       b.encode())
+    v = (u1 + c * x + u2 * h_log + c * y_log) * pow(1 + h_log, -1, ORDER) % ORDER
+    unweighted = Point.mul_g(v) - a - x_pub.mul(c) + h.mul(v) - b - y.mul(c)
+    assert unweighted.is_identity  # the errors cancel exactly
+    assert_rejected(dleq_run(CTX, h, x_pub, y, EqualityProof(a, b, c, v)))
+
+
 # -- disjunctive proof: mutations ------------------------------------------------------------
 
 def in_set_fixture(allowed: tuple[int, ...], m: int) -> tuple[Ciphertext, int, InSetProof]:
@@ -403,6 +418,27 @@ def test_in_set_forgery_by_simulating_every_branch_fails() -> None:
                        K.mul(v) - (ct.beta - Point.mul_g(j)).mul(c), c, v)
                 for j, (c, v) in zip(allowed, sims)]
     assert_rejected(in_set_run(CTX, K, ct, InSetProof(tuple(branches)), allowed))
+
+
+def test_in_set_errors_that_cancel_within_a_branch_are_caught() -> None:
+    """Someone who knows log K could balance a branch's two equations against each other if
+    they shared a weight: a proof that an encryption of 2 is in {0, 1}."""
+    ct, r = encrypt(K, 2)
+    c0, v0, u1, u2 = (random_scalar() for _ in range(4))
+    a0 = Point.mul_g(v0) - ct.alpha.mul(c0)
+    b0 = K.mul(v0) - ct.beta.mul(c0)
+    a1, b1 = Point.mul_g(u1), K.mul(u2)
+    c = hash_to_scalar("in-set", CTX, K.encode(), ct.alpha.encode(), ct.beta.encode(),
+                       u32(2) + u32(0) + u32(1), a0.encode(), b0.encode(), a1.encode(),
+                       b1.encode())
+    c1 = (c - c0) % ORDER
+    s = SECRET
+    v1 = (u1 + c1 * r + c1 + s * u2 + s * c1 * r) * pow(1 + s, -1, ORDER) % ORDER
+    e1 = Point.mul_g(v1) - a1 - ct.alpha.mul(c1)
+    e2 = K.mul(v1) - b1 - (ct.beta - Point.G).mul(c1)
+    assert not e1.is_identity and (e1 + e2).is_identity
+    proof = InSetProof((Branch(a0, b0, c0, v0), Branch(a1, b1, c1, v1)))
+    assert_rejected(in_set_run(CTX, K, ct, proof, (0, 1)))
 
 
 @pytest.mark.parametrize("allowed, m", [((0, 1), 0), ((0, 1), 1), ((0, 1, 2, 3), 2)])

@@ -27,7 +27,7 @@ from hamaporsi.protocol.canonical import MAX_DEPTH, MAX_ENTRY_BYTES, canonical_b
 
 HERE = Path(__file__).resolve().parent
 G = Point.G
-O = Point.IDENTITY
+INF = Point.IDENTITY  # the point at infinity
 
 Case = dict[str, Any]
 
@@ -80,7 +80,7 @@ def hashing_doc() -> dict[str, Any]:
         ("empty-tag-empty-part", "", (b"",)),
         ("persian-utf8", "in-set", (PERSIAN.encode(), PERSIAN_QUESTION.encode())),
         ("points-as-parts", "dleq", (b"ctx", G.encode(), Point.mul_g(2).encode(),
-                                     O.encode())),
+                                     INF.encode())),
         ("zero-scalar-part", "share-pad", (bytes(32),)),
         ("part-of-300-bytes", "pok", (bytes(range(256)) + bytes(44),)),
         ("tag-with-punctuation", "ballot/v1 (test)", (b"\x00", b"\xff" * 3)),
@@ -117,15 +117,15 @@ def points_doc() -> dict[str, Any]:
     a, b = Point.mul_g(det_scalar("points/a")), Point.mul_g(det_scalar("points/b"))
     for name, p, k in [("7G*det-c", Point.mul_g(7), det_scalar("points/c")),
                        ("G*(n-1)", G, ORDER - 1), ("P*0", a, 0), ("P*1", a, 1),
-                       ("identity*5", O, 5)]:
+                       ("identity*5", INF, 5)]:
         cases.append({"name": f"mul/{name}", "kind": "mul", "point": px(p), "k": sx(k),
                       "result": px(p.mul(k))})
-    for name, p, q in [("G+G", G, G), ("G+(-G)", G, -G), ("identity+P", O, a),
-                       ("P+identity", a, O), ("identity+identity", O, O), ("A+B", a, b),
+    for name, p, q in [("G+G", G, G), ("G+(-G)", G, -G), ("identity+P", INF, a),
+                       ("P+identity", a, INF), ("identity+identity", INF, INF), ("A+B", a, b),
                        ("A+(-A)", a, -a)]:
         cases.append({"name": f"add/{name}", "kind": "add", "a": px(p), "b": px(q),
                       "sum": px(p + q)})
-    for name, p in [("G", G), ("A", a), ("identity", O)]:
+    for name, p in [("G", G), ("A", a), ("identity", INF)]:
         cases.append({"name": f"negate/{name}", "kind": "negate", "point": px(p),
                       "negation": px(-p)})
     x1 = bytes(31) + b"\x01"  # x = 1 is on the curve (1 + 7 = 8 is a square mod p)
@@ -208,7 +208,7 @@ def elgamal_doc() -> dict[str, Any]:
                       "m_g": px(beta - alpha.mul(s))})
     ms = [1, 0, 1, 1]
     rs = [det_scalar(f"elgamal/sum/{i}") for i in range(len(ms))]
-    cts = [(Point.mul_g(r), Point.mul_g(m) + k.mul(r)) for m, r in zip(ms, rs)]
+    cts = [(Point.mul_g(r), Point.mul_g(m) + k.mul(r)) for m, r in zip(ms, rs, strict=True)]
     alpha, beta = Point.sum(a for a, _ in cts), Point.sum(b for _, b in cts)
     cases.append({"name": "sum/4-ballots", "kind": "sum", "secret": sx(s), "public_key": px(k),
                   "ciphertexts": [{"alpha": px(a), "beta": px(b)} for a, b in cts],
@@ -268,7 +268,7 @@ def make_in_set(ctx: bytes, k: Point, alpha: Point, beta: Point, allowed: list[i
     c = hash_to_scalar("in-set", *parts)
     c_real = (c - sum(sims[j][0] for j in allowed if j != real)) % ORDER
     branches = []
-    for j, (a, b) in zip(allowed, commits):
+    for j, (a, b) in zip(allowed, commits, strict=True):
         cj, vj = (c_real, (u + c_real * r) % ORDER) if j == real else sims[j]
         branches.append({"a": px(a), "b": px(b), "c": sx(cj), "v": sx(vj)})
     return branches, encode_parts("in-set", parts)
@@ -337,14 +337,14 @@ def pok_cases() -> list[Case]:
                 sets("X", "03" + FIELD.to_bytes(32, "big").hex()), "X has x = p"),
     ]
     # Identity commitment whose challenge and equation both hold: refused for the identity.
-    c_id = hash_to_scalar("pok", CTX, x_pub.encode(), O.encode())
+    c_id = hash_to_scalar("pok", CTX, x_pub.encode(), INF.encode())
     out.append(invalid(base, "pok/identity-commitment", "identity_point",
-                       lambda c: c["proof"].update(h=px(O), c=sx(c_id), v=sx(c_id * x % ORDER)),
+                       lambda c: c["proof"].update(h=px(INF), c=sx(c_id), v=sx(c_id * x % ORDER)),
                        "h = identity, c and v consistent with it"))
     u3 = det_scalar("pok/u3")
-    p0, _ = make_pok(CTX, 0, O, u3)
+    p0, _ = make_pok(CTX, 0, INF, u3)
     out.append(invalid(base, "pok/identity-X", "identity_point",
-                       lambda c: (c["statement"].update(X=px(O)), c.update(proof=p0)),
+                       lambda c: (c["statement"].update(X=px(INF)), c.update(proof=p0)),
                        "X = identity with a proof for x = 0 whose equation holds"))
     cf, vf = det_scalar("pok/forge-c"), det_scalar("pok/forge-v")
     hf = Point.mul_g(vf) - x_pub.mul(cf)

@@ -4,11 +4,14 @@ both the log and the ledger as they were."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..protocol.canonical import canonical_bytes, parse_canonical
+from ..protocol.errors import Rejected
 from ..protocol.ledger import BallotFacts, Ledger
 from ..protocol.checkpoint import Checkpoint
 from .log import Board
@@ -34,20 +37,55 @@ class Receipt:
 
 
 class ElectionBoard:
-    """The ledger rules in front of a Merkle log; replays the stored log on open."""
+    """The ledger rules in front of a Merkle log; replays the stored log on open and catches up
+    with other writers before each check, under the store's write lock."""
 
-    def __init__(self, store: BoardStore, board_secret: bytes, election_id: str) -> None:
-        self.board = Board(store, board_secret, election_id)
+    def __init__(self, store: BoardStore, board_secret: bytes, election_id: str, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.board = Board(store, board_secret, election_id, clock=clock)
+        self.clock = clock
         self.ledger = Ledger()
-        for idx, data in store.entries(0, store.size()):
+        self._catch_up(store.size())
+
+    def _catch_up(self, size: int) -> None:
+        """Apply entries that other writers appended since we last looked."""
+        store = self.board.store
+        for idx, data in store.entries(self.ledger.entries, size):
             self.ledger.ingest(parse_canonical(data), idx)
 
+    def _check_period(self, entry: Any) -> None:
+        """Ballots and audits only within the manifest's voting period, by the board's clock."""
+        m = self.ledger.manifest
+        if m is None or not isinstance(entry, dict) or entry.get("type") not in ("ballot",
+                                                                                  "audit"):
+            return
+        now = self.clock()
+        if now < m.opens:
+            raise Rejected("voting has not opened yet", code="not_open", check="V16")
+        if now > m.closes:
+            raise Rejected("the voting period is over", code="voting_closed", check="V16")
+
     def submit_bytes(self, data: bytes) -> tuple[int, BallotFacts | None]:
-        """Check `data` (exact canonical bytes) and append it; raises and stores nothing if bad."""
+        """Check `data` (exact canonical bytes) and append it; raises and stores nothing if bad.
+
+        The check runs inside the store's write transaction, after catching up with entries
+        other processes appended, so two writers can never both pass a uniqueness check."""
         entry = parse_canonical(data)
-        facts = self.ledger.ingest(entry, self.board.size)
-        rec = self.board.append(data)
-        return rec.index, facts
+        out: list[BallotFacts | None] = []
+
+        def check(index: int) -> None:
+            self._catch_up(index)
+            self._check_period(entry)
+            out.append(self.ledger.ingest(entry, index))
+
+        try:
+            rec = self.board.append_checked(data, check)
+        except BaseException:
+            if out:  # the ledger took the entry but the store did not: start again from disk
+                self.ledger = Ledger()
+                self._catch_up(self.board.store.size())
+            raise
+        return rec.index, out[0]
 
     def submit(self, entry: dict[str, Any]) -> tuple[int, BallotFacts | None]:
         return self.submit_bytes(canonical_bytes(entry))

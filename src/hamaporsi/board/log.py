@@ -105,6 +105,13 @@ class Board:
         self._tree.append(leaf_hash(entry))
         return AppendReceipt(index, leaf_hash(entry))
 
+    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> AppendReceipt:
+        """Append `entry` only if `check(index)` returns, with no other writer in between."""
+        index = self.store.append_checked(entry, check)
+        self._extend_to(index)
+        self._tree.append(leaf_hash(entry))
+        return AppendReceipt(index, leaf_hash(entry))
+
     def append_many(self, entries: Iterable[bytes]) -> list[AppendReceipt]:
         """Durably append all `entries` in one transaction; return their receipts."""
         batch = list(entries)

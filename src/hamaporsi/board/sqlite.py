@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from ..protocol.errors import MalformedInput
@@ -187,6 +187,21 @@ class SQLiteStore:
         except sqlite3.IntegrityError as e:
             raise _translate(e) from e
         return indices
+
+    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
+        """Append `entry` at index size() only if `check(size())` returns, all under the write
+        lock: no other writer can append between the check and the insert (spec §8.6.3)."""
+        if not isinstance(entry, bytes):
+            raise TypeError(f"entry must be bytes, got {type(entry).__name__}")
+        try:
+            with self._write():
+                idx = self._next_index()
+                check(idx)
+                self.conn.execute("INSERT INTO entries (idx, leaf_hash, data) VALUES (?, ?, ?)",
+                                  (idx, leaf_hash(entry), entry))
+        except sqlite3.IntegrityError as e:
+            raise _translate(e) from e
+        return idx
 
     def size(self) -> int:
         """Number of entries stored (MAX(idx)+1; indices are dense, so O(log n))."""

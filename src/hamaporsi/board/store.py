@@ -6,7 +6,7 @@ exists for every 0 ≤ i < size(), and nothing once stored is ever changed or re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
 from ..protocol.checkpoint import Checkpoint
@@ -22,6 +22,10 @@ class BoardStore(Protocol):
 
     def append_many(self, entries: Iterable[bytes]) -> list[int]:
         """Store all `entries` in one transaction (all or none); return their indices."""
+        ...
+
+    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
+        """Append at index size() only if check(size()) returns, under the write lock."""
         ...
 
     def size(self) -> int:

@@ -22,7 +22,7 @@ from ..protocol.credentials import Credential, credential_entries
 from ..protocol.election import ElectionContext
 from ..protocol.manifest import Text, build_manifest, parse_manifest
 from ..protocol.signing import sign_entry
-from ..protocol.tally import combine, decryption_entry, result_entry, tally_entry
+from ..protocol.tally import combine, decryption_entry, result_entry, shares_used, tally_entry
 from ..verify.runner import verify_record
 from .output import progress, render_report, render_result, save_chart, write_codes
 
@@ -148,7 +148,8 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     for j in present:
         eb.submit(decryption_entry(ctx, tally, j, shares[j], tkeys[j - 1].signing_secret))
     counts = combine(ctx, tally, eb.ledger.shares)
-    res = result_entry(ctx, counts, eb.ledger.index.voters(), present, organizer)
+    res = result_entry(ctx, counts, eb.ledger.index.voters(),
+                       shares_used(ctx, eb.ledger.shares), organizer)
     eb.submit(res)
     eb.checkpoint()
     con.print(f"Tally decrypted by trustees {present} ({cfg.trustees - len(present)} absent)")

@@ -18,7 +18,7 @@ from ..protocol.checkpoint import Checkpoint, verify_checkpoint
 from ..protocol.credentials import Credential
 from ..protocol.manifest import Manifest
 from ..protocol.merkle import consistency_proof, leaf_hash, verify_consistency, verify_inclusion
-from ..protocol.tally import combine, result_entry, tally_entry
+from ..protocol.tally import combine, result_entry, shares_used, tally_entry
 from .output import render_result, save_chart
 from .roles_common import (CLIError, command, context_of, manifest_of, need_phase, open_board,
                            open_store, read_json, say, short, write_new)
@@ -201,7 +201,7 @@ def tally_result(a: argparse.Namespace) -> int:
                 raise CLIError(f"{len(led.shares)} of the {k} needed decryption shares are on "
                                f"the board{have}; waiting for more trustees to run "
                                "`trustee decrypt`")
-            used = sorted(led.shares)[:k]
+            used = shares_used(ctx, led.shares)
             counts = combine(ctx, tally, led.shares)
             res = result_entry(ctx, counts, led.index.voters(), used, organizer)
             idx, _ = eb.submit(res)

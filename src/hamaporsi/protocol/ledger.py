@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..crypto.elgamal import Ciphertext
+from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.group import Point
 from . import codec
 from .ballot import Ballot, counted_totals, tracking_code, verify_audit, verify_ballot
@@ -23,7 +24,7 @@ from .election import ElectionContext, check_open_entry
 from .errors import MalformedInput, Rejected
 from .manifest import Manifest, parse_manifest
 from .signing import verify_entry
-from .tally import Tally, combine, parse_tally, verify_decryption
+from .tally import Tally, combine, parse_tally, shares_used, verify_decryption
 
 PHASES = ("manifest", "ceremony", "credentials", "credentials-final", "voting", "closed",
           "tallied", "done")
@@ -131,7 +132,12 @@ class Ledger:
         if handler is None:
             raise MalformedInput(f"unknown entry type {t!r}", code="bad_field")
         idx = self.entries if index is None else index
-        out = handler(entry, idx)
+        try:
+            out = handler(entry, idx)
+        except CryptoError as e:  # callers see one error family: ProtocolError
+            code = "bad_proof" if isinstance(e, InvalidProof) else "bad_encoding"
+            raise Rejected(getattr(e, "reason", str(e)), code=code,
+                           check=getattr(e, "check", None)) from e
         self.entries = idx + 1
         return out
 
@@ -334,7 +340,8 @@ class Ledger:
         voted = self.index.voters()
         blank = voted - sum(counts) if self.manifest.max_selections == 1 else None
         want = {"election": self.context.hash.hex(), "counts": counts, "blank": blank,
-                "voted": voted, "eligible": self.context.credential_count}
+                "voted": voted, "eligible": self.context.credential_count,
+                "trustees": shares_used(self.context, self.shares)}
         for k, v in want.items():
             if o[k] != v:
                 raise Rejected(f"result.{k} is {o[k]!r}; the record gives {v!r}",

@@ -106,13 +106,18 @@ def verify_decryption(ctx: ElectionContext, tally: Tally, entry: Any,
     return j, out
 
 
-def combine(ctx: ElectionContext, tally: Tally, shares: dict[int, list[Point]]) -> list[int]:
-    """Counts from any k verified shares: T = β − Σ λⱼ·Mⱼ, count = dlog_G T ≤ counted (§7.4)."""
+def shares_used(ctx: ElectionContext, shares: dict[int, list[Point]]) -> list[int]:
+    """The trustees whose shares decrypt: the first k by index among the verified (§7.4)."""
     k = ctx.manifest.threshold
     if len(shares) < k:
         raise Rejected(f"{len(shares)} valid decryption shares, {k} needed",
                        code="too_few_shares", check="V14")
-    used = sorted(shares)[:k]
+    return sorted(shares)[:k]
+
+
+def combine(ctx: ElectionContext, tally: Tally, shares: dict[int, list[Point]]) -> list[int]:
+    """Counts from k verified shares: T = β − Σ λⱼ·Mⱼ, count = dlog_G T ≤ counted (§7.4)."""
+    used = shares_used(ctx, shares)
     lam = {j: lagrange_at_zero(j, used) for j in used}
     counts = []
     for i, ct in enumerate(tally.ciphertexts):

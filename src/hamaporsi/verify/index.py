@@ -11,7 +11,9 @@ class DiskIndex:
 
     def __init__(self, path: str) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-65536",
+        # A 2 MiB page cache keeps the verifier's memory flat as the index grows (measured in
+        # docs/performance.md: 39 → 40 MiB from 10k to 100k ballots, same throughput).
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-2048",
                        "temp_store=FILE"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript("""
