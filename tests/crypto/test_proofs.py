@@ -132,7 +132,7 @@ def in_set_as_if(context: bytes, k: Point, ct: Ciphertext, claimed: int, r: int,
                        u32(len(allowed)) + b"".join(u32(j) for j in allowed), *enc)
     c_real = (c - sum(cj for cj, _ in sims.values())) % ORDER
     branches = []
-    for j, (a, b) in zip(allowed, commits):
+    for j, (a, b) in zip(allowed, commits, strict=True):
         if j == claimed:
             branches.append(Branch(a, b, c_real, (u + c_real * r) % ORDER))
         else:
@@ -317,7 +317,8 @@ def test_dleq_statement_mutations() -> None:
 
 def test_dleq_unequal_logs_fail() -> None:
     y_bad = H.mul(X_SECRET + 1)
-    assert_rejected(dleq_run(CTX, H, X_PUB, y_bad, prove_equal_logs(CTX, X_SECRET, H, X_PUB, y_bad)))
+    proof = prove_equal_logs(CTX, X_SECRET, H, X_PUB, y_bad)
+    assert_rejected(dleq_run(CTX, H, X_PUB, y_bad, proof))
 
 
 def test_dleq_errors_that_cancel_between_its_two_equations_are_caught() -> None:
@@ -416,7 +417,7 @@ def test_in_set_forgery_by_simulating_every_branch_fails() -> None:
     sims = [(random_scalar(), random_scalar()) for _ in allowed]
     branches = [Branch(Point.mul_g(v) - ct.alpha.mul(c),
                        K.mul(v) - (ct.beta - Point.mul_g(j)).mul(c), c, v)
-                for j, (c, v) in zip(allowed, sims)]
+                for j, (c, v) in zip(allowed, sims, strict=True)]
     assert_rejected(in_set_run(CTX, K, ct, InSetProof(tuple(branches)), allowed))
 
 
@@ -491,7 +492,8 @@ def many_valid(count: int) -> list[Run]:
         elif kind == 1:
             ct, _ = encrypt(K, i % 3)
             y = ct.alpha.mul(SECRET)
-            runs.append(dleq_run(CTX, ct.alpha, K, y, prove_equal_logs(CTX, SECRET, ct.alpha, K, y)))
+            proof = prove_equal_logs(CTX, SECRET, ct.alpha, K, y)
+            runs.append(dleq_run(CTX, ct.alpha, K, y, proof))
         else:
             allowed = (0, 1) if kind == 2 else (0, 1, 2, 3)
             m = i % len(allowed)

@@ -35,7 +35,7 @@ def test_pad_is_the_documented_hash() -> None:
     s = eph.mul(D)
     pad = hashlib.sha256(encode_parts("share-pad", (CTX, eph.encode(), P.encode(),
                                                     s.encode()))).digest()
-    assert bytes(x ^ y for x, y in zip(ct, pad)) == scalar_bytes(share)
+    assert bytes(x ^ y for x, y in zip(ct, pad, strict=True)) == scalar_bytes(share)
 
 
 def test_wrong_secret_or_inputs_give_another_share() -> None:

@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hamaporsi.protocol.canonical import MAX_DEPTH, MAX_ENTRY_BYTES, canonical_bytes, parse_canonical
+from hamaporsi.protocol.canonical import (
+    MAX_DEPTH,
+    MAX_ENTRY_BYTES,
+    canonical_bytes,
+    parse_canonical,
+)
 from hamaporsi.protocol.errors import MalformedInput
 
 SAFE = 2**53 - 1
@@ -166,8 +171,8 @@ def test_non_finite_constants_refused(data: bytes) -> None:
     assert code_of(data) == "malformed_json"
 
 
-@pytest.mark.parametrize("data", [b"9007199254740992", b"-9007199254740992", b"18446744073709551616",
-                                  b"[99999999999999999999]"])
+@pytest.mark.parametrize("data", [b"9007199254740992", b"-9007199254740992",
+                                  b"18446744073709551616", b"[99999999999999999999]"])
 def test_big_integers_refused(data: bytes) -> None:
     assert code_of(data) == "not_canonical"
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hamaporsi.protocol.canonical import canonical_bytes, parse_canonical
+from hamaporsi.protocol.errors import MalformedInput
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
@@ -33,5 +35,16 @@ def test_astral_keys_sorted_by_utf16() -> None:
         "\ue000".encode())
 
 
-def test_float_never_takes_fast_path() -> None:
-    assert canonical_bytes({"a": 1.0}) == b'{"a":1}'
+def test_floats_are_refused_not_reformatted() -> None:
+    for v in ({"a": 1.0}, [0.5], {"a": {"b": [1e300]}}):
+        with pytest.raises(MalformedInput) as e:
+            canonical_bytes(v)
+        assert e.value.code == "not_canonical"
+
+
+def test_value_nested_too_deep_for_python_is_refused() -> None:
+    v: object = 0
+    for _ in range(100_000):
+        v = [v]
+    with pytest.raises(MalformedInput):
+        canonical_bytes(v)

@@ -152,7 +152,7 @@ def test_proof_round_trips() -> None:
 def test_pok_field_errors(key: str) -> None:
     good = codec.pok_to_json(POK)
     for bad in (good[key].upper(), good[key][:-2], None):
-        rejects(lambda: codec.pok_from_json({**good, key: bad}, "ballot.pok"),
+        rejects(lambda bad=bad: codec.pok_from_json({**good, key: bad}, "ballot.pok"),
                 f"ballot.pok.{key}")
     missing = {k: v for k, v in good.items() if k != key}
     rejects(lambda: codec.pok_from_json(missing, "ballot.pok"), "ballot.pok", "bad_field")
@@ -173,7 +173,7 @@ def test_dleq_field_errors(key: str) -> None:
     for bad in (good[key].upper(), 7, "00" * (33 if key in "ab" else 32)):
         if bad == "00" * 32:  # the zero scalar is a valid encoding
             continue
-        rejects(lambda: codec.dleq_from_json({**good, key: bad}, "share.proof"),
+        rejects(lambda bad=bad: codec.dleq_from_json({**good, key: bad}, "share.proof"),
                 f"share.proof.{key}")
     rejects(lambda: codec.dleq_from_json({k: v for k, v in good.items() if k != key},
                                          "share.proof"), "share.proof", "bad_field")

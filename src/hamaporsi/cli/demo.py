@@ -23,8 +23,8 @@ from ..protocol.election import ElectionContext
 from ..protocol.manifest import Text, build_manifest, parse_manifest
 from ..protocol.signing import sign_entry
 from ..protocol.tally import combine, decryption_entry, result_entry, shares_used, tally_entry
-from ..verify.runner import verify_record
-from .output import progress, render_report, render_result, save_chart, write_codes
+from .output import progress, render_report, render_result, save_chart, verify_with_progress, \
+    write_codes
 
 QUESTION = Text(fa="آیا با برگزاری انتخابات آزاد برای مجلس مؤسسان موافقید؟",
                 en="Do you agree to free elections for a constituent assembly?")
@@ -40,6 +40,7 @@ class DemoConfig:
     out: Path = Path("hamaporsi-demo")
     revote_rate: float = 0.1
     audit_rate: float = 0.05
+    abstain_rate: float = 0.1
     checkpoint_every: int = 500
     blank: bool = True
     seed: int | None = None
@@ -114,6 +115,8 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     receipts = []
     since_cp = 0
     for cred in progress(creds, "Voting", con):
+        if rnd.random() < cfg.abstain_rate:
+            continue
         n_casts = 2 if rnd.random() < cfg.revote_rate else 1
         revotes += n_casts - 1
         for _ in range(n_casts):
@@ -160,7 +163,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     con.print(f"Chart: {chart}\nRecord: {record} ({eb.board.size} entries)")
 
     # -- anyone: verify the whole record from the exported files --------------------------------
-    report = verify_record(record, workers=cfg.workers)
+    report = verify_with_progress(con, record, cfg.workers)
     render_report(con, report)
     cfg.stats.update(ballots=eb.ledger.ballots, audits=audits, revotes=revotes,
                      entries=eb.board.size, counts=counts, seconds=time.perf_counter() - t0,

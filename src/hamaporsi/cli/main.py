@@ -19,15 +19,12 @@ def _demo(a: argparse.Namespace) -> int:
 
 
 def _verify(a: argparse.Namespace) -> int:
-    from ..verify.runner import verify_record
-    from .output import render_report
+    from .output import render_report, verify_with_progress
     con = Console()
     path = Path(a.path)
     if (path / "record").is_dir():
         path = path / "record"
-    with con.status("verifying…") as status:
-        rep = verify_record(path, workers=a.workers,
-                            progress=lambda n: status.update(f"verifying… {n} entries"))
+    rep = verify_with_progress(con, path, a.workers)
     if a.expect_election and rep.election != a.expect_election:
         con.print(f"[red]record is for election {rep.election}, not {a.expect_election}[/]")
         return 1

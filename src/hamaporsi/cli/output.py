@@ -3,14 +3,15 @@ table and chart, the voters' printable codes with QR codes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import segno
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-    TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, \
+    TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..protocol.credentials import Credential
@@ -29,6 +30,24 @@ def progress(items: Sequence[T] | range, label: str, console: Console) -> Iterat
         for x in items:
             yield x
             p.advance(task)
+
+
+def verify_with_progress(con: Console, record: Path, workers: int | None) -> Report:
+    """Run the verifier with a progress bar over the record's bytes: entries, rate, time left."""
+    from ..verify.runner import ENTRIES, verify_record
+    size = (record / ENTRIES).stat().st_size if (record / ENTRIES).exists() else 0
+    cols = (TextColumn("Verifying"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[entries]:>10,} entries  {task.fields[rate]:>7,.0f}/s"),
+            TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*cols, console=con, transient=False) as p:
+        task = p.add_task("verify", total=max(1, size), entries=0, rate=0.0)
+        start = time.perf_counter()
+
+        def update(entries: int, read: int) -> None:
+            rate = entries / max(1e-9, time.perf_counter() - start)
+            p.update(task, completed=read, entries=entries, rate=rate)
+
+        return verify_record(record, workers=workers, progress=update)
 
 
 def render_report(con: Console, rep: Report) -> None:

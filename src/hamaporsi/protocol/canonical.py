@@ -49,7 +49,13 @@ def canonical_bytes(obj: Any, *, parsed: bool = False) -> bytes:
     which tests/protocol/test_canonical_fast.py checks on random values. `parsed=True` skips the
     walk for floats and big integers: the value came from `parse_canonical`, which refuses them.
     """
-    if parsed or not _needs_reference(obj):
+    try:
+        special = not parsed and _needs_reference(obj)
+    except RecursionError as e:
+        raise MalformedInput("value nested too deeply", code="not_canonical") from e
+    if special and _has_float(obj):
+        raise MalformedInput("record entries hold no floating-point numbers", code="not_canonical")
+    if not special:
         fast = _fast(obj)
         if fast is not None:
             return fast
@@ -57,6 +63,14 @@ def canonical_bytes(obj: Any, *, parsed: bool = False) -> bytes:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as e:
         raise MalformedInput(f"value cannot be canonically encoded: {e}", code="not_canonical") from e
+
+
+def _has_float(obj: Any) -> bool:
+    if isinstance(obj, dict):
+        return any(_has_float(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_has_float(v) for v in obj)
+    return isinstance(obj, float)
 
 
 def _needs_reference(obj: Any) -> bool:

@@ -41,7 +41,7 @@ def scalar(v: Any, field: str) -> int:
         raise MalformedInput(f"{field}: {e}", code="bad_scalar") from e
 
 
-def integer(v: Any, field: str, lo: int = 0, hi: int = 2**53) -> int:
+def integer(v: Any, field: str, lo: int = 0, hi: int = 2**53 - 1) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
         raise MalformedInput(f"{field}: expected an integer in [{lo}, {hi}]", code="bad_field")
     return v

@@ -58,11 +58,11 @@ def _decode_sums(b: bytes) -> list[Ciphertext]:
 class _Run:
     """One verification: the ledger, the tree, the checkpoints still to match, the report."""
 
-    def __init__(self, record: Path, workers: int, progress: Callable[[int], None] | None,
+    def __init__(self, record: Path, workers: int, progress: Callable[[int, int], None] | None,
                  scratch: str) -> None:
         self.record = record
         self.workers = workers
-        self.progress = progress or (lambda n: None)
+        self.progress = progress or (lambda entries, read: None)
         self.index = DiskIndex(os.path.join(scratch, "index.sqlite"))
         self.ledger = Ledger(index=self.index)
         self.tree = TreeBuilder()
@@ -160,8 +160,9 @@ class _Run:
 
 
 def verify_record(record: str | os.PathLike[str], *, workers: int | None = None,
-                  progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> Report:
-    """Verify the record in directory `record`; the report says what passed or what failed."""
+                  progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK) -> Report:
+    """Verify the record in directory `record`; the report says what passed or what failed.
+    `progress(entries, bytes)` is called as entries.jsonl is read."""
     record = Path(record)
     workers = workers or os.cpu_count() or 1
     t_start = time.perf_counter()
@@ -232,8 +233,10 @@ def _stream(run: _Run, record: Path, workers: int, chunk: int) -> None:
         buf = []
         drain(2 * workers)
 
+    read = 0
     try:
         for idx, line in enumerate(_lines(path)):
+            read += len(line) + 1
             if run.ledger.phase == "voting" or pending or buf:
                 if not buf:
                     buf_start = idx
@@ -248,10 +251,10 @@ def _stream(run: _Run, record: Path, workers: int, chunk: int) -> None:
                 run.sequential(idx, entry)
             run.leaf(line)
             if idx % chunk == 0:
-                run.progress(idx)
+                run.progress(idx, read)
         submit()
         drain(0)
-        run.progress(run.tree.size)
+        run.progress(run.tree.size, read)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
