@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up with the test tools, check the layer contract, then run the whole test suite.
+# Set up with the test tools, check the layer contract and the types, then run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/lint-imports
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

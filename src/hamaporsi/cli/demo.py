@@ -112,7 +112,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     # -- voting ----------------------------------------------------------------------------------
     weights = [0.55, 0.38, 0.07][: len(options)]
     audits = revotes = 0
-    receipts = []
+    receipts: list[tuple[int, bytes]] = []
     since_cp = 0
     for cred in progress(creds, "Voting", con):
         if rnd.random() < cfg.abstain_rate:

@@ -21,7 +21,7 @@ from ..verify.report import Report
 T = TypeVar("T")
 
 
-def progress(items: Sequence[T] | range, label: str, console: Console) -> Iterator[T]:
+def progress(items: Sequence[T], label: str, console: Console) -> Iterator[T]:
     """Iterate with a progress bar (count, rate and time left) on the console."""
     cols = (TextColumn(f"{label:<22}"), BarColumn(), MofNCompleteColumn(),
             TimeRemainingColumn())
@@ -110,4 +110,4 @@ def write_codes(folder: Path, creds: Iterable[Credential], qr_count: int) -> Non
         for n, c in enumerate(creds):
             f.write(c.code + "\n")
             if n < qr_count:
-                segno.make(c.code, error="m").save(folder / f"voter-{n + 1:06d}.svg", scale=4)
+                segno.make(c.code, error="m").save(str(folder / f"voter-{n + 1:06d}.svg"), scale=4)

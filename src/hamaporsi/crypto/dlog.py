@@ -28,9 +28,9 @@ def discrete_log(target: Point, bound: int) -> int:
     step = -Point.mul_g(m)
     gamma = target
     for i in range(m + 1):  # target − i·m·G
-        j = baby.get(gamma.encode())
-        if j is not None:
-            t = i * m + j
+        hit = baby.get(gamma.encode())
+        if hit is not None:
+            t = i * m + hit
             if t <= bound:
                 return t
             break

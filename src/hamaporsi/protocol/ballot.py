@@ -4,6 +4,7 @@ credential, signed by the credential. Also the Benaloh audit (spec §5.6)."""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +47,12 @@ class EncryptedBallot:
     nonces: tuple[int, ...]
 
     @property
-    def bytes(self) -> bytes:
+    def bytes(self) -> builtins.bytes:
+        """The exact canonical bytes to submit."""
         return canonical_bytes(self.entry)
 
     @property
-    def tracking_code(self) -> bytes:
+    def tracking_code(self) -> builtins.bytes:
         return tracking_code(self.bytes)
 
     def audit_entry(self) -> dict[str, Any]:
@@ -135,7 +137,7 @@ def verify_ballot(ctx: ElectionContext, entry: Any, batch: Batch | None = None) 
     cred = ballot.credential
     verify_entry(entry, cred, check="V6", what="ballot")
     own = batch is None
-    bt = Batch() if own else batch
+    bt = batch if batch is not None else Batch()
     for i, (ct, p) in enumerate(zip(ballot.ciphertexts, proofs)):
         verify_in_set(ctx.proof_context(cred, i), ctx.joint_key, ct, p, BIT, check="V7",
                       what=f"selection {i}", batch=bt)

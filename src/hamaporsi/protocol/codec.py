@@ -4,7 +4,7 @@ bounded integers, exact key sets. Every failure names the field."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set as AbstractSet
 from typing import Any
 
 from ..crypto.errors import EncodingError
@@ -60,7 +60,8 @@ def array(v: Any, field: str, lo: int = 0, hi: int = 10_000) -> list[Any]:
     return v
 
 
-def obj(v: Any, field: str, keys: set[str], optional: set[str] = frozenset()) -> Mapping[str, Any]:
+def obj(v: Any, field: str, keys: AbstractSet[str],
+        optional: AbstractSet[str] = frozenset()) -> Mapping[str, Any]:
     """A JSON object with exactly `keys` (plus any of `optional`)."""
     if not isinstance(v, dict):
         raise MalformedInput(f"{field}: expected an object", code="bad_field")

@@ -61,7 +61,7 @@ def _share_context(ctx: ElectionContext, trustee: int, option: int) -> bytes:
 def decryption_entry(ctx: ElectionContext, tally: Tally, trustee: int, share_secret: int,
                      signing_secret: bytes) -> dict[str, Any]:
     """A trustee's shares Mⱼ = sⱼ·α for every option, each with its proof (spec §7.3)."""
-    shares = []
+    shares: list[dict[str, Any]] = []
     pub = Point.mul_g(share_secret)
     for i, ct in enumerate(tally.ciphertexts):
         m = partial_decrypt(share_secret, ct)

@@ -5,6 +5,7 @@ processes in chunks. Memory stays flat: bounded chunks in flight, cross-entry st
 from __future__ import annotations
 
 import os
+from functools import partial
 import tempfile
 import time
 from collections import deque
@@ -224,8 +225,9 @@ def _stream(run: _Run, record: Path, workers: int, chunk: int) -> None:
             return
         if workers > 1:
             if pool is None:
-                pool = ProcessPoolExecutor(workers, initializer=worker.init,
-                                           initargs=(run.ledger.context,))
+                ctx = run.ledger.context
+                assert ctx is not None
+                pool = ProcessPoolExecutor(workers, initializer=partial(worker.init, ctx))
             pending.append(pool.submit(worker.verify_chunk, buf_start, buf))
         else:
             worker.init(run.ledger.context)  # type: ignore[arg-type]
