@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover
     from hamaporsi.board.checkpoint import sign_checkpoint  # type: ignore[no-redef]
     from hamaporsi.board.merkle import TreeBuilder, leaf_hash  # type: ignore[no-redef]
 from hamaporsi.crypto import bip340
-from hamaporsi.crypto.elgamal import Ciphertext, encrypt
+from hamaporsi.crypto.elgamal import encrypt
 from hamaporsi.crypto.group import ORDER
 from hamaporsi.protocol.ballot import counted_totals, encrypt_ballot
 from hamaporsi.protocol.canonical import canonical_bytes

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/lint-imports
 .venv/bin/mypy
+.venv/bin/ruff check src tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -4,7 +4,6 @@ board replays its store on open; an exported record verifies."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,82 +12,36 @@ import pytest
 
 from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.sqlite import SQLiteStore
-from hamaporsi.crypto import bip340
 from hamaporsi.crypto.errors import CryptoError
-from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
 from hamaporsi.protocol.canonical import MAX_ENTRY_BYTES, canonical_bytes, parse_canonical
-from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
 from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
-from hamaporsi.protocol.credentials import Credential, credential_entries
-from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.errors import MalformedInput, ProtocolError
-from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
 from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
 from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
 from hamaporsi.verify.runner import verify_record
 
 
-NOW = int(time.time())  # voting is open now: the board checks the period by its clock
+from support.election import Election
 
 
-class Election:
-    """An election on a board over SQLite, set up to the point where voting opens."""
+def opened(path: Path, **kw: Any) -> Election:
+    """An election with voting open."""
+    e = Election(path, **kw)
+    e.open()
+    return e
 
-    def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
-                 voters: int = 4, trustees: int = 3, threshold: int = 2) -> None:
-        self.path = path
-        self.organizer, registrar, self.board_secret = (bip340.generate_secret()
-                                                        for _ in range(3))
-        self.tkeys = [TrusteeKeys.generate() for _ in range(trustees)]
-        unsigned = build_manifest(
-            election_id="board-test", question=Text(fa="پرسش؟", en="Question?"),
-            options=[Text(fa=f"گزینه {i}", en=f"Option {i}") for i in range(options)],
-            min_selections=lo, max_selections=hi, opens=NOW - 3600, closes=NOW + 86400,
-            organizer_key=bip340.public_key(self.organizer),
-            registrar_key=bip340.public_key(registrar),
-            board_key=bip340.public_key(self.board_secret),
-            trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
-            threshold=threshold)
-        self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
-        self.store = SQLiteStore(path)
-        self.eb = ElectionBoard(self.store, self.board_secret, m.hash.hex())
-        self.eb.submit(m.entry)
-        entries, self.shares = run_ceremony(m, self.tkeys, self.organizer)
-        for e in entries:
-            self.eb.submit(e)
-        self.creds = [Credential.generate() for _ in range(voters)]
-        for e in credential_entries(m.hash, [c.public for c in self.creds], registrar):
-            self.eb.submit(e)
-        led = self.eb.ledger
-        assert led.ceremony is not None
-        self.ctx = ElectionContext.create(m, led.ceremony.joint_key, led.cred_hasher.count,
-                                          led.cred_hasher.digest())
-        self.eb.submit(self.ctx.open_entry(self.organizer))
 
-    def ballot(self, voter: int, selected: list[int]) -> EncryptedBallot:
-        c = self.creds[voter]
-        return encrypt_ballot(self.ctx, c.secret, c.public, selected)
-
-    def finish(self) -> list[int]:
-        eb, led, ctx = self.eb, self.eb.ledger, self.ctx
-        eb.submit(sign_entry({"type": "close", "election": ctx.hash.hex(),
-                              "ballots": led.ballots}, self.organizer))
-        eb.submit(tally_entry(ctx, led.counted_totals(), led.index.voters(), self.organizer))
-        assert led.tally is not None
-        present = sorted(self.shares)[-self.manifest.threshold:]  # the last k: others absent
-        for j in present:
-            eb.submit(decryption_entry(ctx, led.tally, j, self.shares[j],
-                                       self.tkeys[j - 1].signing_secret))
-        counts = combine(ctx, led.tally, led.shares)
-        eb.submit(result_entry(ctx, counts, led.index.voters(), present, self.organizer))
-        eb.checkpoint()
-        return counts
+def finish(el: Election) -> list[int]:
+    """Close, tally, decrypt with the last k trustees (the others absent), publish the result."""
+    counts = el.finish(sorted(el.shares)[-el.manifest.threshold:])
+    el.eb.checkpoint()
+    return counts
 
 
 @pytest.fixture
 def el(tmp_path: Path) -> Iterator[Election]:
-    e = Election(tmp_path / "board.sqlite")
+    e = opened(tmp_path / "board.sqlite")
     yield e
     e.store.close()
 
@@ -241,7 +194,7 @@ def test_reopen_replays_the_store(el: Election) -> None:
     with pytest.raises(ProtocolError) as e:  # the replayed index still knows the ballot
         eb.submit_bytes(b.bytes)
     assert getattr(e.value, "check", None) == "V11"
-    assert el.finish() == [1, 0, 1]
+    assert finish(el) == [1, 0, 1]
 
 
 @pytest.mark.parametrize("options,lo,hi,votes,want", [
@@ -252,11 +205,11 @@ def test_reopen_replays_the_store(el: Election) -> None:
 ], ids=["exactly-one-of-3", "exactly-one-of-2", "up-to-2-of-3", "exactly-2-of-4"])
 def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
                          votes: list[list[int]], want: list[int]) -> None:
-    el = Election(tmp_path / "board.sqlite", options=options, lo=lo, hi=hi, voters=len(votes))
+    el = opened(tmp_path / "board.sqlite", options=options, lo=lo, hi=hi, voters=len(votes))
     try:
         for v, sel in enumerate(votes):
             el.eb.submit_bytes(el.ballot(v, sel).bytes)
-        assert el.finish() == want
+        assert finish(el) == want
         rec = el.eb.export(tmp_path / "record")
     finally:
         el.store.close()

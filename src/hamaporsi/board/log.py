@@ -1,4 +1,5 @@
-"""The bulletin board: an append-only Merkle log over a BoardStore, with signed checkpoints.
+"""The bulletin board (spec §8): an append-only Merkle log over a BoardStore, with signed
+checkpoints.
 
 The board keeps a streaming TreeBuilder of the whole log, rebuilt on open from the stored leaf
 hashes (O(log n) memory, one pass), so issuing a checkpoint costs O(log n), not a re-hash of the

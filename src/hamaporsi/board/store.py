@@ -1,4 +1,5 @@
-"""The one storage seam of the board: an append-only log of entries plus its checkpoints.
+"""The one storage seam of the board (spec §8.6.1): an append-only log of entries plus its
+checkpoints.
 
 Every backend (SQLite today) implements `BoardStore`. Indices are 0-based and dense: entry i
 exists for every 0 ≤ i < size(), and nothing once stored is ever changed or removed.

@@ -1,4 +1,4 @@
-"""`hamaporsi demo`: a whole referendum on this machine — ceremony, credentials, voting with
+"""`hamaporsi demo`: a whole referendum (spec §1 phases) on this machine — ceremony, credentials, voting with
 re-votes and audits, n−k trustees absent at the tally, result with a chart, full verification."""
 
 from __future__ import annotations

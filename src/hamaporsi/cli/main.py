@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .. import __version__
+
 
 def _demo(a: argparse.Namespace) -> int:
     from .demo import DemoConfig, run_demo
@@ -34,6 +36,7 @@ def _verify(a: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hamaporsi", description="End-to-end verifiable referendum")
+    p.add_argument("--version", action="version", version=f"hamaporsi {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="run a whole referendum on this machine and verify it")

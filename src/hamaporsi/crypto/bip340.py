@@ -1,4 +1,5 @@
-"""BIP340 Schnorr signatures over secp256k1, a thin wrapper over libsecp256k1 (coincurve).
+"""BIP340 Schnorr signatures over secp256k1 (spec §4.3), a thin wrapper over libsecp256k1
+(coincurve).
 
 Keys are 32-byte x-only public keys and 32-byte secret scalars; messages are exactly 32 bytes
 (always a domain-separated digest in this project); signatures are 64 bytes. No curve arithmetic
