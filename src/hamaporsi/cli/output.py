@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..protocol.credentials import Credential
 from ..protocol.manifest import Manifest
-from ..verify.report import Report
+from ..verify.report import TIMED_WITH, Report
 
 T = TypeVar("T")
 
@@ -57,8 +57,11 @@ def render_report(con: Console, rep: Report) -> None:
         t.add_column(col, justify="right" if col in ("items", "seconds") else "left")
     for c in rep.checks.values():
         mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]not reached[/]"}[c.ok]
-        t.add_row(c.id, c.title, str(c.items), mark, f"{c.seconds:.2f}")
+        secs = f"with {TIMED_WITH[c.id]}" if c.id in TIMED_WITH else f"{c.seconds:.2f}"
+        t.add_row(c.id, c.title, str(c.items), mark, secs)
     con.print(t)
+    con.print("[dim]seconds: time spent in the step, summed over processes; V5–V8 run as one step "
+              "in the workers, V10–V11 as one in the main process[/]")
     if rep.ok:
         con.print(f"[bold green]VALID[/] record of election {rep.election} "
                   f"({rep.seconds:.1f} s)")

@@ -25,6 +25,10 @@ CHECKS: dict[str, str] = {
 }
 
 
+TIMED_WITH: dict[str, str] = {"V6": "V5", "V7": "V5", "V8": "V5", "V11": "V10"}
+"""Checks that run in one step with another: their time is reported on that one's line."""
+
+
 @dataclass
 class CheckResult:
     id: str
