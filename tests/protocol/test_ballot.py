@@ -290,3 +290,22 @@ def test_audit_choices_must_be_bits() -> None:
     a["choices"] = [0, 2, 0]
     with pytest.raises(MalformedInput):
         verify_audit(el.ctx, a)
+
+
+def test_every_one_character_typo_in_a_credential_code_is_caught() -> None:
+    """Changing any character of a printed code to any other base32 letter is refused, the
+    last character included (its unused low bits must be zero: one spelling per code). The
+    16-bit check lets a random typo through with probability 2^-16, so the code is fixed."""
+    from hamaporsi.protocol.credentials import Credential
+
+    secret = bytes(range(1, 33))
+    code = Credential(secret, bip340.public_key(secret)).code
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    assert Credential.from_code(code.lower().replace("-", " ")).code == code
+    for pos, ch in enumerate(code):
+        if ch == "-" or pos < 5:
+            continue
+        for other in alphabet.replace(ch, ""):
+            typo = code[:pos] + other + code[pos + 1:]
+            with pytest.raises(MalformedInput):
+                Credential.from_code(typo)

@@ -39,7 +39,8 @@ def secret_from_code(code: str) -> bytes:
     except ValueError as e:
         raise MalformedInput("credential code has characters outside A–Z and 2–7",
                              code="bad_code") from e
-    if len(raw) != 34 or hash_parts("code-check", raw[:32])[:2] != raw[32:]:
+    canonical = base64.b32encode(raw).decode("ascii").rstrip("=") == s  # no stray pad bits
+    if not canonical or len(raw) != 34 or hash_parts("code-check", raw[:32])[:2] != raw[32:]:
         raise MalformedInput("credential code is mistyped (checksum does not match)",
                              code="bad_code")
     return raw[:32]
