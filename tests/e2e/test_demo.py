@@ -77,3 +77,16 @@ def test_verify_expect_election(demo_dir: Path) -> None:
             cwd=demo_dir)
     assert r.returncode == 1
     assert "not " + "00" * 32 in r.stdout.replace("\n", "")
+
+
+def test_verify_refuses_a_path_that_is_not_a_record(tmp_path: Path) -> None:
+    p = run("verify", str(tmp_path / "missing"), cwd=tmp_path)
+    assert p.returncode == 2 and "is not a record directory" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_demo_refuses_bad_counts(tmp_path: Path) -> None:
+    for args in (["--voters", "0"], ["--trustees", "2", "--threshold", "3"]):
+        p = run("demo", *args, "--out", str(tmp_path / "d"), cwd=tmp_path)
+        assert p.returncode != 0 and "error:" in p.stderr and "Traceback" not in p.stderr
+        assert not (tmp_path / "d" / "board.sqlite").exists()

@@ -13,8 +13,10 @@ from .. import __version__
 
 def _demo(a: argparse.Namespace) -> int:
     from .demo import DemoConfig, run_demo
+    if a.voters < 1 or a.trustees < 1:
+        raise SystemExit("hamaporsi demo: error: --voters and --trustees must be at least 1")
     if not 1 <= a.threshold <= a.trustees:
-        raise SystemExit("--threshold must be between 1 and --trustees")
+        raise SystemExit("hamaporsi demo: error: --threshold must be between 1 and --trustees")
     return run_demo(DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
                                out=Path(a.out), blank=not a.no_blank, seed=a.seed,
                                workers=a.workers))
@@ -26,6 +28,13 @@ def _verify(a: argparse.Namespace) -> int:
     path = Path(a.path)
     if (path / "record").is_dir():
         path = path / "record"
+    if not (path / "entries.jsonl").is_file():
+        print(f"hamaporsi verify: error: {path} is not a record directory (no entries.jsonl; "
+              "make one with `hamaporsi export`)", file=sys.stderr)
+        return 2
+    if a.workers is not None and a.workers < 1:
+        print("hamaporsi verify: error: --workers must be at least 1", file=sys.stderr)
+        return 2
     rep = verify_with_progress(con, path, a.workers)
     if a.expect_election and rep.election != a.expect_election:
         con.print(f"[red]record is for election {rep.election}, not {a.expect_election}[/]")
