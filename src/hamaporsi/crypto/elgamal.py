@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .group import Point, random_scalar
@@ -27,10 +28,11 @@ class Ciphertext:
                           Point.sum((c.beta for c in cts), keep_parts))
 
 
-def encrypt(public_key: Point, m: int, r: int | None = None) -> tuple[Ciphertext, int]:
-    """Encrypt the small integer m under K with nonce r (fresh, non-zero if not given)."""
+def encrypt(public_key: Point, m: int, r: int | None = None,
+            rand: Callable[[], int] = random_scalar) -> tuple[Ciphertext, int]:
+    """Encrypt the small integer m under K with nonce r (drawn from `rand` if not given)."""
     if r is None:
-        r = random_scalar()
+        r = rand()
     return Ciphertext(Point.mul_g(r), Point.mul_g(m) + public_key.mul(r)), r
 
 

@@ -11,6 +11,7 @@ check covers many proofs (spec §6.5).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext
@@ -100,8 +101,9 @@ def _pok_challenge(context: bytes, x_pub: Point, h: Point) -> int:
     return hash_to_scalar("pok", context, x_pub.encode(), h.encode())
 
 
-def prove_knowledge(context: bytes, x: int, x_pub: Point) -> SchnorrProof:
-    u = random_scalar()
+def prove_knowledge(context: bytes, x: int, x_pub: Point,
+                    rand: Callable[[], int] = random_scalar) -> SchnorrProof:
+    u = rand()
     h = Point.mul_g(u)
     c = _pok_challenge(context, x_pub, h)
     return SchnorrProof(h, c, (u + c * x) % ORDER)
@@ -141,8 +143,9 @@ def _dleq_challenge(context: bytes, x_pub: Point, h: Point, y: Point, a: Point, 
                           b.encode())
 
 
-def prove_equal_logs(context: bytes, x: int, h: Point, x_pub: Point, y: Point) -> EqualityProof:
-    u = random_scalar()
+def prove_equal_logs(context: bytes, x: int, h: Point, x_pub: Point, y: Point,
+                     rand: Callable[[], int] = random_scalar) -> EqualityProof:
+    u = rand()
     a, b = Point.mul_g(u), h.mul(u)
     c = _dleq_challenge(context, x_pub, h, y, a, b)
     return EqualityProof(a, b, c, (u + c * x) % ORDER)
@@ -197,18 +200,21 @@ def _in_set_challenge(context: bytes, k: Point, ct: Ciphertext, allowed: tuple[i
 
 
 def prove_in_set(context: bytes, k: Point, ct: Ciphertext, m: int, r: int,
-                 allowed: tuple[int, ...]) -> InSetProof:
-    """Prove that ct = (r·G, m·G + r·K) with m ∈ allowed, revealing nothing else about m."""
+                 allowed: tuple[int, ...], rand: Callable[[], int] = random_scalar
+                 ) -> InSetProof:
+    """Prove that ct = (r·G, m·G + r·K) with m ∈ allowed, revealing nothing else about m.
+    Draws from `rand`: u, then cⱼ, vⱼ for each other j in the order of `allowed` (§6.3)."""
     if m not in allowed:
         raise ValueError("plaintext is not in the allowed set")
     sims: dict[int, tuple[int, int]] = {}
     commits: list[tuple[Point, Point]] = []
-    u = random_scalar()
+    u = rand()
     for j in allowed:
         if j == m:
             commits.append((Point.mul_g(u), k.mul(u)))
         else:
-            cj, vj = random_scalar(), random_scalar()
+            cj = rand()
+            vj = rand()
             sims[j] = (cj, vj)
             a = Point.mul_g(vj) - ct.alpha.mul(cj)
             b = k.mul(vj) - (ct.beta - Point.mul_g(j)).mul(cj)

@@ -5,11 +5,12 @@ credential, signed by the credential. Also the Benaloh audit (spec §5.6)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..crypto.elgamal import Ciphertext, encrypt
-from ..crypto.group import ORDER, Point, scalar_bytes
+from ..crypto.group import ORDER, Point, random_scalar, scalar_bytes
 from ..crypto.hashing import hash_parts
 from ..crypto.proofs import Batch, InSetProof, prove_in_set, verify_in_set
 from . import codec
@@ -62,15 +63,18 @@ class EncryptedBallot:
 
 
 def encrypt_ballot(ctx: ElectionContext, credential_secret: bytes, credential_public: bytes,
-                   selected: list[int]) -> EncryptedBallot:
-    """Encrypt the voter's choice and prove it well-formed (spec §5.5)."""
+                   selected: list[int], *, rand: Callable[[], int] = random_scalar,
+                   aux: bytes | None = None) -> EncryptedBallot:
+    """Encrypt the voter's choice and prove it well-formed (spec §5.5). Randomness comes from
+    `rand` in this order: per stored selection its nonce r then its proof's draws, then the
+    total proof's draws; `aux` is the signature's (both fixed only for test vectors)."""
     m = ctx.manifest
     stored = choice_vector(ctx, selected)[: m.stored_options]
     sels, cts, rs = [], [], []
     for i, bit in enumerate(stored):
-        ct, r = encrypt(ctx.joint_key, bit)
+        ct, r = encrypt(ctx.joint_key, bit, rand=rand)
         proof = prove_in_set(ctx.proof_context(credential_public, i), ctx.joint_key, ct, bit, r,
-                             BIT)
+                             BIT, rand)
         cts.append(ct)
         rs.append(r)
         sels.append({"alpha": ct.alpha.encode().hex(), "beta": ct.beta.encode().hex(),
@@ -80,11 +84,11 @@ def encrypt_ballot(ctx: ElectionContext, credential_secret: bytes, credential_pu
     if allowed is not None:
         tot = Ciphertext.sum(cts)
         tp = prove_in_set(ctx.proof_context(credential_public, TOTAL_INDEX), ctx.joint_key, tot,
-                          sum(stored), sum(rs) % ORDER, allowed)
+                          sum(stored), sum(rs) % ORDER, allowed, rand)
         total_proof = codec.in_set_to_json(tp)
     entry = {"type": "ballot", "election": ctx.hash.hex(), "credential": credential_public.hex(),
              "selections": sels, "total_proof": total_proof}
-    return EncryptedBallot(sign_entry(entry, credential_secret), tuple(stored), tuple(rs))
+    return EncryptedBallot(sign_entry(entry, credential_secret, aux), tuple(stored), tuple(rs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,11 @@ def signing_message(entry: dict[str, Any], *, parsed: bool = False) -> bytes:
     return hash_parts("entry-sig", canonical_bytes(body, parsed=parsed))
 
 
-def sign_entry(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
-    """The entry with "sig" added (any old "sig" is replaced)."""
+def sign_entry(entry: dict[str, Any], secret: bytes, aux: bytes | None = None) -> dict[str, Any]:
+    """The entry with "sig" added (any old "sig" is replaced); `aux`: BIP340 auxiliary
+    randomness, fresh if None (fixed only for test vectors)."""
     body = {k: v for k, v in entry.items() if k != "sig"}
-    return {**body, "sig": bip340.sign(secret, signing_message(body)).hex()}
+    return {**body, "sig": bip340.sign(secret, signing_message(body), aux).hex()}
 
 
 def verify_entry(entry: dict[str, Any], public_key: bytes, *, check: str, what: str) -> None:
