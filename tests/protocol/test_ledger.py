@@ -19,7 +19,7 @@ from hamaporsi.protocol.ballot import BIT, counted_totals, encrypt_ballot
 from hamaporsi.protocol.canonical import parse_canonical
 from hamaporsi.protocol.credentials import Credential
 from hamaporsi.protocol.election import TOTAL_INDEX, ElectionContext
-from hamaporsi.protocol.errors import ProtocolError, Rejected
+from hamaporsi.protocol.errors import MalformedInput, ProtocolError, Rejected
 from hamaporsi.protocol.ledger import Ledger
 from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
@@ -294,3 +294,12 @@ def test_replay_with_disk_index(voting: Election, tmp_path: Path) -> None:
 
 def test_rejected_is_a_protocol_error() -> None:
     assert issubclass(Rejected, ProtocolError)
+
+
+@pytest.mark.parametrize("kind", ["credentials_final", "Manifest", "dkg_commit", "need", ""])
+def test_entry_type_must_be_spelled_exactly(kind: str) -> None:
+    """Only the exact type names of spec §1 dispatch; near-spellings are unknown types."""
+    led = Ledger()
+    with pytest.raises(MalformedInput) as e:
+        led.ingest({"type": kind})
+    assert "unknown entry type" in str(e.value)

@@ -86,6 +86,18 @@ class CredentialListHasher:
         self.count += 1
         self.last = key
 
+    def extend(self, keys: list[bytes]) -> None:
+        """Add a chunk of keys, all or none: refused if the chunk is not strictly increasing
+        from the last key seen."""
+        prev = self.last
+        for k in keys:
+            if k <= prev:
+                raise Rejected("credential list is not strictly increasing (duplicate or "
+                               "unsorted)", code="bad_credentials", check="V4")
+            prev = k
+        for k in keys:
+            self.add(k)
+
     def digest(self) -> bytes:
         return self._h.digest()
 

@@ -28,6 +28,12 @@ from .tally import Tally, combine, parse_tally, shares_used, verify_decryption
 
 PHASES = ("manifest", "ceremony", "credentials", "credentials-final", "voting", "closed",
           "tallied", "done")
+"""The phases of a record in order (spec §1); `Ledger.phase` is always one of them."""
+
+ENTRY_TYPES = frozenset({"manifest", "dkg-commit", "dkg-reveal", "dkg-shares", "dkg-complaint",
+                         "joint-key", "credentials", "credentials-final", "open", "ballot",
+                         "audit", "close", "tally", "decryption", "result"})
+"""Every entry "type" of spec §1, spelled exactly."""
 
 
 class Index(Protocol):
@@ -128,9 +134,9 @@ class Ledger:
         if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
             raise MalformedInput("entry must be an object with a string 'type'", code="bad_field")
         t = entry["type"]
-        handler = getattr(self, "_on_" + t.replace("-", "_"), None)
-        if handler is None:
+        if t not in ENTRY_TYPES:
             raise MalformedInput(f"unknown entry type {t!r}", code="bad_field")
+        handler = getattr(self, "_on_" + t.replace("-", "_"))
         idx = self.entries if index is None else index
         try:
             out = handler(entry, idx)
@@ -142,6 +148,7 @@ class Ledger:
         return out
 
     def _need(self, *phases: str, what: str) -> None:
+        assert all(p in PHASES for p in phases)
         if self.phase not in phases:
             raise Rejected(f"{what} is not allowed in phase '{self.phase}'", code="wrong_phase",
                            check="V16")
@@ -176,14 +183,7 @@ class Ledger:
             raise Rejected(f"credentials chunk {entry['chunk']} out of order",
                            code="bad_credentials", check="V4")
         verify_entry(entry, m.registrar_key, check="V4", what="credentials")
-        h = self.cred_hasher
-        saved = (h._h.copy(), h.count, h.last)
-        try:
-            for k in keys:
-                h.add(k)
-        except Rejected:
-            h._h, h.count, h.last = saved
-            raise
+        self.cred_hasher.extend(keys)
         self.index.add_credentials(keys)
         self.cred_chunks += 1
 
