@@ -3,25 +3,32 @@
     .venv/bin/python tests/vectors/generate.py           rewrite the JSON files
     .venv/bin/python tests/vectors/generate.py --check   exit 1 if any file would change
 
-Everything is deterministic: every scalar, proof nonces included, comes from `det_scalar(label)`.
-Proofs are assembled here from the equations of spec §6 (the same equations as
-hamaporsi.crypto.proofs) with those fixed nonces; only the library's point arithmetic and hash
-functions are used, nothing of the curve is reimplemented. tests/vectors/test_vectors.py checks
-that the library reproduces, accepts and rejects every case, and that this script reproduces
-the files byte for byte.
+Everything is deterministic: every scalar, proof nonces included, comes from `det_scalar(label)`,
+and every BIP340 aux_rand from `det_bytes(label)`. Proofs are assembled here from the equations of
+spec §6 (the same equations as hamaporsi.crypto.proofs) with those fixed nonces; only the
+library's point arithmetic, hash functions, canonical JSON encoder and BIP340 signer are used.
+The protocol files (election, credentials, ballots, receipts) are likewise built from the spec's
+formulas (§5, §8), not through hamaporsi.protocol's ballot, election, credential or Merkle code,
+so the tests compare two constructions. tests/vectors/test_vectors.py checks that the library
+reproduces, accepts and rejects every case, and that this script reproduces the files byte for
+byte.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sys
 from collections.abc import Callable
 from copy import deepcopy
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hamaporsi.crypto.group import FIELD, ORDER, Point, scalar_bytes
+from hamaporsi.crypto import bip340
+from hamaporsi.crypto.group import FIELD, GROUP_DESCRIPTION, ORDER, Point, scalar_bytes
 from hamaporsi.crypto.hashing import encode_parts, hash_parts, hash_to_scalar, u32
 from hamaporsi.protocol.canonical import MAX_DEPTH, MAX_ENTRY_BYTES, canonical_bytes
 
@@ -692,6 +699,827 @@ def canonical_doc() -> dict[str, Any]:
         "docs/spec.md §4.1", cases)
 
 
+# -- elections (spec §5.2–§5.4, §6.4) -------------------------------------------------------
+#
+# Built here from the spec's formulas (hash_parts, canonical_bytes and BIP340 are the only
+# library calls); test_vectors.py checks that hamaporsi.protocol reproduces every byte.
+
+OPENS, CLOSES = 1_767_225_600, 1_767_830_400  # 2026-01-01 and a week later, UTC
+CREDENTIALS_PER_ELECTION = 4
+TRUSTEES = 3
+THRESHOLD = 2
+
+
+def det_bytes(label: str) -> bytes:
+    """32 fixed bytes named by `label` (BIP340 aux_rand of the vectors)."""
+    return hashlib.sha256(b"hamaporsi test vectors: bytes\x00" + label.encode()).digest()
+
+
+def det_secret(label: str) -> bytes:
+    return scalar_bytes(det_scalar(label))
+
+
+def unsigned(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != "sig"}
+
+
+def entry_message(entry: dict[str, Any]) -> bytes:
+    """H("entry-sig", JCS(entry without "sig")) (spec §4.3)."""
+    return hash_parts("entry-sig", canonical_bytes(unsigned(entry)))
+
+
+def signed(entry: dict[str, Any], secret: bytes, aux: bytes) -> dict[str, Any]:
+    return {**unsigned(entry), "sig": bip340.sign(secret, entry_message(entry), aux).hex()}
+
+
+def hx(entry: Any) -> str:
+    return canonical_bytes(entry).hex()
+
+
+@dataclass
+class VecElection:
+    """One election of election.json, kept for ballots.json and receipts.json."""
+
+    name: str
+    organizer: bytes
+    registrar: bytes
+    board: bytes
+    manifest: dict[str, Any]
+    mh: bytes
+    joint_secret: int
+    joint_key: Point
+    creds: list[tuple[bytes, bytes]]  # (secret, x-only public key), in label order
+    keys: list[bytes]  # sorted
+    ch: bytes
+    eh: bytes
+    stored: int
+    allowed: list[int] | None
+    credential_entries: list[dict[str, Any]]
+    open_entry: dict[str, Any]
+    case: Case
+
+    def context(self, credential: bytes, index: int, eh: bytes | None = None) -> bytes:
+        """eh ‖ credential ‖ u32(index) (spec §6.4)."""
+        return (eh or self.eh) + credential + u32(index)
+
+
+ELECTION_SPECS: list[tuple[str, str, list[tuple[str, str]], int, int]] = [
+    ("yes-no", "two options, exactly one: 1 stored ciphertext, no total proof",
+     [("بله", "Yes"), ("خیر", "No")], 1, 1),
+    ("yes-no-blank", "three options (the last an explicit blank), exactly one: 2 stored "
+     "ciphertexts, total proof over {0, 1}",
+     [("بله", "Yes"), ("خیر", "No"), ("سفید", "Blank")], 1, 1),
+    ("three-choose-0-2", "three options, choose 0 to 2: 3 stored ciphertexts, total proof "
+     "over {0, 1, 2}",
+     [("گزینهٔ ۱", "Option 1"), ("گزینهٔ ۲", "Option 2"), ("گزینهٔ ۳", "Option 3")], 0, 2),
+]
+
+
+def storage_rule(k: int, lo: int, hi: int) -> tuple[int, list[int] | None]:
+    """(stored ciphertexts, allowed totals or None) by spec §5.5."""
+    if lo == hi == 1:
+        return k - 1, (None if k == 2 else [0, 1])
+    if lo == 0 and hi >= k:
+        return k, None
+    return k, list(range(lo, hi + 1))
+
+
+def credential_hash(keys: list[bytes]) -> bytes:
+    return hashlib.sha256(encode_parts("credential-list", keys)).digest()
+
+
+def make_election(name: str, about: str, options: list[tuple[str, str]], lo: int,
+                  hi: int) -> VecElection:
+    lab = f"election/{name}"
+    organizer, registrar, board = (det_secret(f"{lab}/{r}")
+                                   for r in ("organizer", "registrar", "board"))
+    trustees = [(f"امین {i} / Trustee {i}", det_secret(f"{lab}/trustee/{i}/signing"),
+                 det_scalar(f"{lab}/trustee/{i}/encryption")) for i in range(1, TRUSTEES + 1)]
+    body = {
+        "type": "manifest", "spec": "hamaporsi/v1", "election_id": f"vectors-{name}",
+        "question": {"en": "Do you agree with this proposal?", "fa": PERSIAN_QUESTION},
+        "options": [{"en": en, "fa": fa} for fa, en in options],
+        "min_selections": lo, "max_selections": hi, "opens": OPENS, "closes": CLOSES,
+        "organizer_key": bip340.public_key(organizer).hex(),
+        "registrar_key": bip340.public_key(registrar).hex(),
+        "board_key": bip340.public_key(board).hex(),
+        "trustees": [{"name": n, "signing_key": bip340.public_key(s).hex(),
+                      "encryption_key": px(Point.mul_g(d))} for n, s, d in trustees],
+        "threshold": THRESHOLD,
+    }
+    manifest_aux = det_bytes(f"{lab}/manifest/aux")
+    manifest = signed(body, organizer, manifest_aux)
+    mh = hash_parts("manifest", canonical_bytes(manifest))
+    x = det_scalar(f"{lab}/joint-secret")
+    k_pub = Point.mul_g(x)
+    creds = []
+    for i in range(CREDENTIALS_PER_ELECTION):
+        s = det_secret(f"{lab}/credential/{i}")
+        creds.append((s, bip340.public_key(s)))
+    keys = sorted(p for _, p in creds)
+    ch = credential_hash(keys)
+    n_creds = len(keys)
+    eh_pre = encode_parts("election", (GROUP_DESCRIPTION, mh, k_pub.encode(),
+                                       n_creds.to_bytes(8, "big"), ch))
+    eh = hashlib.sha256(eh_pre).digest()
+    cred_auxes = [det_bytes(f"{lab}/credentials/aux"), det_bytes(f"{lab}/credentials-final/aux")]
+    cred_entries = [
+        signed({"type": "credentials", "manifest": mh.hex(), "chunk": 0,
+                "keys": [k.hex() for k in keys]}, registrar, cred_auxes[0]),
+        signed({"type": "credentials-final", "manifest": mh.hex(), "chunks": 1,
+                "count": n_creds, "hash": ch.hex()}, registrar, cred_auxes[1]),
+    ]
+    open_aux = det_bytes(f"{lab}/open/aux")
+    open_entry = signed({"type": "open", "manifest": mh.hex(), "election": eh.hex(),
+                         "joint_key": px(k_pub), "credential_count": n_creds,
+                         "credential_hash": ch.hex()}, organizer, open_aux)
+    stored, allowed = storage_rule(len(options), lo, hi)
+    cred0 = creds[0][1]
+    case: Case = {
+        "name": name, "kind": "election", "note": about,
+        "secrets": {
+            "organizer": organizer.hex(), "registrar": registrar.hex(), "board": board.hex(),
+            "trustees": [{"signing": s.hex(), "encryption": sx(d)} for _, s, d in trustees],
+        },
+        "manifest": manifest,
+        "manifest_aux": manifest_aux.hex(),
+        "manifest_signing_message": entry_message(manifest).hex(),
+        "manifest_hex": hx(manifest),
+        "manifest_hash": mh.hex(),
+        "stored_options": stored,
+        "total_allowed": allowed,
+        "joint_secret": sx(x),
+        "joint_key": px(k_pub),
+        "credentials": [{"secret": s.hex(), "public": p.hex()} for s, p in creds],
+        "credential_list": [k.hex() for k in keys],
+        "credential_hash_preimage": encode_parts("credential-list", keys).hex(),
+        "credential_hash": ch.hex(),
+        "credential_entries": [{"aux": a.hex(), "entry": e, "hex": hx(e)}
+                               for a, e in zip(cred_auxes, cred_entries, strict=True)],
+        "group": GROUP_DESCRIPTION.hex(),
+        "election_hash_preimage": eh_pre.hex(),
+        "election_hash": eh.hex(),
+        "open_aux": open_aux.hex(),
+        "open": open_entry,
+        "open_signing_message": entry_message(open_entry).hex(),
+        "open_hex": hx(open_entry),
+        "contexts": {"credential": cred0.hex(),
+                     "selection_0": (eh + cred0 + u32(0)).hex(),
+                     "total": (eh + cred0 + u32(0xFFFFFFFF)).hex()},
+    }
+    return VecElection(name, organizer, registrar, board, manifest, mh, x, k_pub, creds, keys,
+                       ch, eh, stored, allowed, cred_entries, open_entry, case)
+
+
+@cache
+def elections() -> dict[str, VecElection]:
+    return {s[0]: make_election(*s) for s in ELECTION_SPECS}
+
+
+def election_doc() -> dict[str, Any]:
+    return document(
+        "Elections with fixed keys, built from the spec's formulas: the signed manifest (BIP340 "
+        "with the given aux), its hash mh = H('manifest', JCS(manifest)), a joint key K = "
+        "joint_secret·G (no ceremony here), the sorted credential list and CH = "
+        "SHA-256(encode_parts('credential-list', keys…)), the registrar's credential entries, "
+        "eh = H('election', GROUP, mh, K, u64(N), CH), the signed open entry, and the proof "
+        "contexts eh ‖ credential ‖ u32(0) and eh ‖ credential ‖ u32(0xFFFFFFFF). Entries are "
+        "given as JSON values and as their exact canonical bytes (hex).",
+        "docs/spec.md §5.2–§5.4, §6.4", [e.case for e in elections().values()])
+
+
+# -- credential codes (spec §5.3) ------------------------------------------------------------
+
+CODE_PREFIX = "HMP1"
+
+
+def spec_code(secret: bytes) -> str:
+    """HMP1- ‖ base32(secret ‖ H("code-check", secret)[0:2]), no padding, groups of four."""
+    b32 = base64.b32encode(secret + hash_parts("code-check", secret)[:2]).decode().rstrip("=")
+    return "-".join([CODE_PREFIX] + [b32[i:i + 4] for i in range(0, len(b32), 4)])
+
+
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def credentials_doc() -> dict[str, Any]:
+    cases: list[Case] = []
+    secrets_: list[tuple[str, bytes]] = [(f"det-{i}", det_secret(f"code/{i}")) for i in range(4)]
+    secrets_ += [("one", scalar_bytes(1)), ("n-1", scalar_bytes(ORDER - 1)),
+                 ("leading-zero-bytes", scalar_bytes(det_scalar("code/small") >> 24)),
+                 ("yes-no-credential-0", elections()["yes-no"].creds[0][0])]
+    for name, s in secrets_:
+        q = Point.mul_g(int.from_bytes(s, "big"))
+        cases.append({"name": f"code/{name}", "kind": "code", "secret": s.hex(),
+                      "check": hash_parts("code-check", s)[:2].hex(), "code": spec_code(s),
+                      "public": bip340.public_key(s).hex(),
+                      "y_odd": q.encode()[0] == 3})
+    base = spec_code(secrets_[0][1])
+    s0 = secrets_[0][1].hex()
+    body = base.replace("-", "")
+    normal = [
+        ("lower-case", base.lower()),
+        ("mixed-case", "".join(c.lower() if i % 2 else c for i, c in enumerate(base))),
+        ("no-dashes", body),
+        ("spaces-for-dashes", base.replace("-", " ")),
+        ("groups-of-eight", " ".join(body[i:i + 8] for i in range(0, len(body), 8))),
+        ("surrounding-spaces", "  " + base + " "),
+        ("lower-case-prefix-no-dash", "hmp1" + body[4:].lower()),
+    ]
+    for name, text in normal:
+        cases.append({"name": f"normalise/{name}", "kind": "normalise", "input": text,
+                      "code": base, "secret": s0})
+    data = body[len(CODE_PREFIX):]  # 55 base32 characters
+    assert len(data) == 55 and B32.index(data[-1]) & 7 == 0
+
+    def with_data(d: str) -> str:
+        return "-".join([CODE_PREFIX] + [d[i:i + 4] for i in range(0, len(d), 4)])
+
+    def replace(i: int, ch: str) -> str:
+        return with_data(data[:i] + ch + data[i + 1:])
+
+    other = B32[(B32.index(data[10]) + 1) % 32]
+    last = B32[B32.index(data[-1]) | 1]
+    swapped = data[:20] + data[21] + data[20] + data[22:]
+    assert swapped != data
+    refuse: list[tuple[str, str, str]] = [
+        ("bad-checksum-one-character", replace(10, other), "bad_checksum"),
+        ("bad-checksum-transposition", with_data(swapped), "bad_checksum"),
+        ("bad-checksum-in-check-bytes", replace(53, B32[(B32.index(data[53]) + 1) % 32]),
+         "bad_checksum"),
+        ("nonzero-pad-bits", with_data(data[:-1] + last), "nonzero_pad_bits"),
+        ("nonzero-pad-bits-high", with_data(data[:-1] + B32[B32.index(data[-1]) | 4]),
+         "nonzero_pad_bits"),
+        ("prefix-HMP2", "HMP2" + base[4:], "wrong_prefix"),
+        ("prefix-missing", with_data(data)[len(CODE_PREFIX) + 1:], "wrong_prefix"),
+        ("prefix-HMP", "HMP" + base[4:], "wrong_prefix"),
+        ("digit-0", replace(7, "0"), "bad_character"),
+        ("digit-1", replace(7, "1"), "bad_character"),
+        ("digit-8", replace(7, "8"), "bad_character"),
+        ("padding-character", with_data(data + "="), "bad_character"),
+        ("persian-digit", replace(7, "۲"), "bad_character"),
+        ("one-character-missing", with_data(data[:-1]), "wrong_length"),
+        ("one-character-extra", with_data(data + "A"), "wrong_length"),
+        ("last-group-missing", with_data(data[:-3]), "wrong_length"),
+        ("prefix-only", "HMP1", "wrong_length"),
+        ("empty", "", "wrong_prefix"),
+    ]
+    for name, text, reason in refuse:
+        cases.append({"name": f"refuse/{name}", "kind": "refuse", "valid": False,
+                      "input": text, "reason": reason, "expect_error": "bad_code"})
+    for name, k in [("zero", 0), ("n", ORDER), ("2^256-1", 2**256 - 1)]:
+        raw = k.to_bytes(32, "big")
+        cases.append({"name": f"bad-secret/{name}", "kind": "bad_secret", "valid": False,
+                      "input": spec_code(raw), "secret": raw.hex(),
+                      "expect_error": "bad_secret",
+                      "note": "the code itself parses (checksum and pad bits are right), but "
+                              "the 32 bytes are not a BIP340 secret key in [1, n−1]"})
+    return document(
+        "Voter credential codes: code = 'HMP1-' ‖ base32(secret ‖ H('code-check', secret)[0:2]) "
+        "(RFC 4648 alphabet, no padding, 55 characters, groups of four joined by '-'); public = "
+        "BIP340 x-only key. kind code: secret → code and public; normalise: input parses to "
+        "secret (case, spaces and dashes ignored); refuse: input is refused (expect_error "
+        "bad_code; reason says why: bad_checksum, nonzero_pad_bits, wrong_prefix, "
+        "bad_character, wrong_length); bad_secret: a well-formed code of 32 bytes that are not "
+        "a secret key in [1, n−1].",
+        "docs/spec.md §5.3", cases)
+
+
+# -- ballots (spec §5.5, §5.6, §6.3) ---------------------------------------------------------
+
+class Draws:
+    """The fixed stream of random scalars of one ballot: det_scalar(label/rand/k), k = 0, 1, …"""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.used: list[int] = []
+
+    def __call__(self) -> int:
+        k = det_scalar(f"{self.label}/rand/{len(self.used)}")
+        self.used.append(k)
+        return k
+
+
+KEEP = object()
+
+
+@dataclass
+class Built:
+    entry: dict[str, Any]  # signed
+    bits: list[int]
+    nonces: list[int]
+    draws: list[int]
+    aux: bytes
+    preimages: list[bytes]
+    total_preimage: bytes | None
+
+    @property
+    def data(self) -> bytes:
+        return canonical_bytes(self.entry)
+
+
+def build_ballot(el: VecElection, cred: int, bits: list[int], label: str, *,
+                 claims: list[int] | None = None, total_claim: int | None = None,
+                 allowed: Any = KEEP, eh: bytes | None = None,
+                 signer: bytes | None = None) -> Built:
+    """A ballot from the spec (§5.5, §6.3), drawing r, u, (c, v)… in the order of spec §5.5.
+    `claims`/`total_claim` make a cheating prover (the real branch is not the plaintext);
+    `allowed` overrides the total's allowed set (None: no total proof); `eh` builds the ballot
+    for another election hash; `signer` signs with another secret."""
+    secret, public = el.creds[cred]
+    draw = Draws(f"ballot/{label}")
+    k_pub = el.joint_key
+    sels, alphas, betas, rs, pres = [], [], [], [], []
+    for i, m in enumerate(bits):
+        r = draw()
+        alpha, beta = Point.mul_g(r), Point.mul_g(m) + k_pub.mul(r)
+        real = m if claims is None else claims[i]
+        u = draw()
+        sims = {}
+        for j in (0, 1):
+            if j != real:
+                cj = draw()
+                sims[j] = (cj, draw())
+        branches, pre = make_in_set(el.context(public, i, eh), k_pub, alpha, beta, [0, 1], real,
+                                    r, u, sims)
+        sels.append({"alpha": px(alpha), "beta": px(beta), "proof": branches})
+        alphas.append(alpha)
+        betas.append(beta)
+        rs.append(r)
+        pres.append(pre)
+    total_set = el.allowed if allowed is KEEP else allowed
+    total, tpre = None, None
+    if total_set is not None:
+        real = sum(bits) if total_claim is None else total_claim
+        u = draw()
+        sims = {}
+        for j in total_set:
+            if j != real:
+                cj = draw()
+                sims[j] = (cj, draw())
+        total, tpre = make_in_set(el.context(public, 0xFFFFFFFF, eh), k_pub, Point.sum(alphas),
+                                  Point.sum(betas), total_set, real, sum(rs) % ORDER, u, sims)
+    body = {"type": "ballot", "election": (eh or el.eh).hex(), "credential": public.hex(),
+            "selections": sels, "total_proof": total}
+    aux = det_bytes(f"ballot/{label}/aux")
+    return Built(signed(body, signer or secret, aux), list(bits), rs, list(draw.used), aux,
+                 pres, tpre)
+
+
+def bits_of(el: VecElection, selected: list[int]) -> list[int]:
+    return [1 if i in selected else 0 for i in range(el.stored)]
+
+
+def valid_ballot_case(el: VecElection, label: str, cred: int, selected: list[int]
+                      ) -> tuple[Case, Built]:
+    name = f"{el.name}/{label}"
+    b = build_ballot(el, cred, bits_of(el, selected), name)
+    return {"name": name, "kind": "ballot", "valid": True, "election": el.name,
+            "credential_secret": el.creds[cred][0].hex(), "credential": el.creds[cred][1].hex(),
+            "selected": selected, "choices": b.bits, "rand": [sx(k) for k in b.draws],
+            "aux": b.aux.hex(), "nonces": [sx(r) for r in b.nonces], "entry": b.entry,
+            "bytes": b.data.hex(), "signing_message": entry_message(b.entry).hex(),
+            "tracking_code": hash_parts("tracking", b.data).hex(),
+            "challenge_preimages": {"selections": [p.hex() for p in b.preimages],
+                                    "total": None if b.total_preimage is None
+                                    else b.total_preimage.hex()}}, b
+
+
+def bad(el: VecElection, name: str, data: bytes | dict[str, Any], expect: str,
+        note: str) -> Case:
+    raw = data if isinstance(data, bytes) else canonical_bytes(data)
+    return {"name": f"{el.name}/{name}", "kind": "ballot", "valid": False, "election": el.name,
+            "bytes": raw.hex(), "expect_error": expect, "note": note}
+
+
+def resign(el: VecElection, entry: dict[str, Any], cred: int, label: str) -> dict[str, Any]:
+    return signed(entry, el.creds[cred][0], det_bytes(f"ballot/{el.name}/{label}/resign"))
+
+
+VALID_BALLOTS: dict[str, list[tuple[str, int, list[int]]]] = {
+    "yes-no": [("cred0-yes", 0, [0]), ("cred1-no", 1, [1]), ("cred2-yes", 2, [0]),
+               ("cred0-no-revote", 0, [1]), ("cred3-yes-audited", 3, [0])],
+    "yes-no-blank": [("cred0-yes", 0, [0]), ("cred1-no", 1, [1]), ("cred2-blank", 2, [2])],
+    "three-choose-0-2": [("cred0-none", 0, []), ("cred1-first", 1, [0]),
+                         ("cred2-second-third", 2, [1, 2]), ("cred3-first-third", 3, [0, 2])],
+}
+AUDITED = ("yes-no", "cred3-yes-audited")
+
+
+@cache
+def ballot_set() -> tuple[list[Case], dict[str, Built]]:
+    cases: list[Case] = []
+    built: dict[str, Built] = {}
+    for ename, items in VALID_BALLOTS.items():
+        el = elections()[ename]
+        for label, cred, selected in items:
+            case, b = valid_ballot_case(el, label, cred, selected)
+            cases.append(case)
+            built[case["name"]] = b
+    # The Benaloh audit of one ballot, and two audits that do not open (V9).
+    el = elections()[AUDITED[0]]
+    b = built[f"{AUDITED[0]}/{AUDITED[1]}"]
+    audit = {"type": "audit", "ballot": b.entry, "choices": b.bits,
+             "nonces": [sx(r) for r in b.nonces]}
+    cases.append({"name": f"{el.name}/audit", "kind": "audit", "valid": True,
+                  "election": el.name, "ballot": f"{AUDITED[0]}/{AUDITED[1]}", "entry": audit,
+                  "bytes": hx(audit), "tracking_code": hash_parts("tracking", b.data).hex()})
+    other = built["yes-no/cred1-no"]
+    cases += [
+        {"name": f"{el.name}/audit-choice-flipped", "kind": "audit", "valid": False,
+         "election": el.name, "bytes": hx({**audit, "choices": [1 - m for m in b.bits]}),
+         "expect_error": "V9", "note": "the stated choice is not what the ciphertext holds"},
+        {"name": f"{el.name}/audit-other-nonce", "kind": "audit", "valid": False,
+         "election": el.name,
+         "bytes": hx({**audit, "nonces": [sx(r) for r in other.nonces]}),
+         "expect_error": "V9", "note": "a nonce that does not open the ciphertext"},
+    ]
+    cases += invalid_ballots(built)
+    return cases, built
+
+
+def invalid_ballots(built: dict[str, Built]) -> list[Case]:
+    out: list[Case] = []
+    # -- yes/no: structure, signature, the 0/1 proof, canonical bytes
+    el = elections()["yes-no"]
+    a, a2 = built["yes-no/cred0-yes"], built["yes-no/cred0-no-revote"]
+    ea = a.entry
+    other_keys = el.keys[:-1]
+    eh_other = hash_parts("election", GROUP_DESCRIPTION, el.mh, el.joint_key.encode(),
+                          len(other_keys).to_bytes(8, "big"), credential_hash(other_keys))
+    out.append(bad(el, "V5/other-election", build_ballot(
+        el, 0, [1], "yes-no/bad/other-election", eh=eh_other).entry, "V5",
+        "a well-formed ballot, proofs and signature valid, for the election hash of a "
+        "credential list without its last key"))
+    out.append(bad(el, "V5/two-selections", build_ballot(
+        el, 0, [1, 0], "yes-no/bad/two-selections").entry, "V5",
+        "2 selections where the election stores 1"))
+    out.append(bad(el, "V5/no-selections", resign(el, {**ea, "selections": []}, 0, "empty"),
+                   "V5", "0 selections"))
+    out.append(bad(el, "V5/total-proof-present", build_ballot(
+        el, 0, [1], "yes-no/bad/total-present", allowed=[0, 1]).entry, "V5",
+        "a valid total proof over {0, 1}, but this election's total_proof must be null"))
+    out.append(bad(el, "V5/total-proof-missing-key", resign(
+        el, {k: v for k, v in ea.items() if k != "total_proof"}, 0, "no-total-key"), "V5",
+        "the key total_proof must be present (with null)"))
+    out.append(bad(el, "V5/extra-key", resign(el, {**ea, "comment": "x"}, 0, "extra"), "V5",
+                   "a key that a ballot does not have"))
+
+    def sel0(e: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        s = deepcopy(e)
+        s["selections"][0].update(kw)
+        return s
+
+    out.append(bad(el, "V5/alpha-identity", resign(el, sel0(ea, alpha="00" * 33), 0, "id"),
+                   "V5", "alpha is the identity (33 zero bytes): refused while decoding"))
+    out.append(bad(el, "V5/beta-off-curve",
+                   resign(el, sel0(ea, beta="02" + (5).to_bytes(32, "big").hex()), 0, "off"),
+                   "V5", "beta is not a curve point"))
+    e = deepcopy(ea)
+    e["selections"][0]["proof"][0]["v"] = sx(ORDER)
+    out.append(bad(el, "V5/response-equal-to-n", resign(el, e, 0, "v=n"), "V5",
+                   "a proof response v = n: refused while decoding (a decoder that reads it "
+                   "leniently must still refuse it, in the range check of V7)"))
+    e = deepcopy(ea)
+    e["selections"][0]["proof"].append(dict(e["selections"][0]["proof"][0]))
+    out.append(bad(el, "V5/three-branches", resign(el, e, 0, "3br"), "V5",
+                   "a 0/1 proof with 3 branches"))
+    upper = {**ea, "credential": ea["credential"].upper()}
+    out.append(bad(el, "V5/uppercase-hex", resign(el, upper, 0, "upper"), "V5",
+                   "hex must be lowercase (the bytes are canonical JSON: only the field "
+                   "decoder refuses this)"))
+    out.append(bad(el, "V6/signed-by-another-credential", build_ballot(
+        el, 0, [1], "yes-no/bad/other-signer", signer=el.creds[1][0]).entry, "V6",
+        "credential 0's ballot signed with credential 1's secret"))
+    out.append(bad(el, "V6/selection-replaced-after-signing",
+                   {**ea, "selections": a2.entry["selections"]}, "V6",
+                   "selection 0 replaced by the same credential's other, valid selection "
+                   "(yes → no): every proof holds, only the signature fails"))
+    not_a_key = {**ea, "credential": (5).to_bytes(32, "big").hex()}
+    out.append(bad(el, "V6/credential-not-a-key", not_a_key, "V6",
+                   "credential x = 5 is not the x coordinate of a curve point: the signature "
+                   "check must refuse it (not crash)"))
+    sig = bytearray(bytes.fromhex(ea["sig"]))
+    sig[-1] ^= 1
+    out.append(bad(el, "V6/sig-bit-flipped", {**ea, "sig": sig.hex()}, "V6",
+                   "the last bit of the signature flipped"))
+    out.append(bad(el, "V6/sig-of-unsigned-bytes", {**ea, "sig": bip340.sign(
+        el.creds[0][0], hashlib.sha256(canonical_bytes(unsigned(ea))).digest(),
+        det_bytes("yes-no/bad/plain-sha")).hex()}, "V6",
+        "signed over SHA-256 of the entry instead of H(\"entry-sig\", …)"))
+    e = deepcopy(ea)
+    br = e["selections"][0]["proof"][1]
+    v = sc(br["v"]) ^ 1
+    assert v < ORDER
+    br["v"] = sx(v)
+    out.append(bad(el, "V7/bit-proof-response-bit-flipped", resign(el, e, 0, "flip-v"), "V7",
+                   "one bit of a 0/1 proof's response flipped, re-signed: the challenges add up, "
+                   "an equation fails"))
+    e = deepcopy(ea)
+    br = e["selections"][0]["proof"][0]
+    br["c"] = sx(sc(br["c"]) ^ 1)
+    out.append(bad(el, "V7/bit-proof-challenge-bit-flipped", resign(el, e, 0, "flip-c"), "V7",
+                   "one bit of a 0/1 proof's challenge flipped, re-signed: Σc ≠ the hash"))
+    e = deepcopy(ea)
+    e["selections"][0]["proof"].reverse()
+    out.append(bad(el, "V7/branches-swapped", resign(el, e, 0, "swap"), "V7",
+                   "the branches of a 0/1 proof in the wrong order"))
+    out.append(bad(el, "V7/copied-to-another-credential",
+                   resign(el, {**ea, "credential": el.creds[1][1].hex()}, 1, "copy"), "V7",
+                   "credential 0's ballot copied to credential 1 and re-signed by it: the "
+                   "proofs are bound to credential 0 (Cortier–Smyth)"))
+    out.append(bad(el, "V7/selection-encrypts-2", build_ballot(
+        el, 0, [2], "yes-no/bad/encrypts-2", claims=[1]).entry, "V7",
+        "a ciphertext of 2 with a cheating 0/1 proof (real branch 1): an equation fails"))
+    out.append(bad(el, "V7/proof-for-other-ciphertext",
+                   resign(el, sel0(ea, proof=a2.entry["selections"][0]["proof"]), 0, "mix"),
+                   "V7", "the same credential's proof of another ciphertext"))
+    data = a.data
+    comma = data.index(b",")
+    out.append(bad(el, "not_canonical/space-after-colon", data.replace(b'":', b'": ', 1),
+                   "not_canonical", "one space after the first colon"))
+    out.append(bad(el, "not_canonical/trailing-newline", data + b"\n", "not_canonical",
+                   "a line feed after the object (the record's line separator is not part "
+                   "of the entry)"))
+    out.append(bad(el, "not_canonical/keys-unsorted",
+                   json.dumps(ea, separators=(",", ":")).encode(), "not_canonical",
+                   "keys in the builder's order type, election, …, not sorted"))
+    out.append(bad(el, "not_canonical/escaped-letter",
+                   data.replace(b'"type":"ballot"', b'"type":"\\u0062allot"'), "not_canonical",
+                   "\\u0062 for b: parses to the same value, but is not the canonical form"))
+    out.append(bad(el, "duplicate_key/credential-twice", data[:comma + 1] + data[1:],
+                   "duplicate_key", "\"credential\" twice with the same value"))
+    other_sig = '"sig":"' + "00" * 64 + '",'
+    at = data.index(b'"sig":')
+    out.append(bad(el, "duplicate_key/sig-twice", data[:at] + other_sig.encode() + data[at:],
+                   "duplicate_key", "\"sig\" twice: JSON.parse would silently keep the last one"))
+    # -- yes/no/blank: the implied last option and the total proof over {0, 1}
+    el = elections()["yes-no-blank"]
+    y = built["yes-no-blank/cred0-yes"]
+    out.append(bad(el, "V5/one-selection", resign(
+        el, {**y.entry, "selections": y.entry["selections"][:1]}, 0, "one"), "V5",
+        "1 selection where the election stores 2 (the third option is implied)"))
+    out.append(bad(el, "V5/three-selections", build_ballot(
+        el, 0, [1, 0, 0], "yes-no-blank/bad/three", allowed=[0, 1]).entry, "V5",
+        "all 3 options stored, with the implied last one written out"))
+    out.append(bad(el, "V5/total-proof-null", build_ballot(
+        el, 0, [1, 0], "yes-no-blank/bad/null-total", allowed=None).entry, "V5",
+        "total_proof null where a proof over {0, 1} is required"))
+    out.append(bad(el, "V5/total-proof-three-branches", build_ballot(
+        el, 0, [1, 0], "yes-no-blank/bad/total-012", allowed=[0, 1, 2]).entry, "V5",
+        "a total proof over {0, 1, 2}: 3 branches where 2 are required"))
+    out.append(bad(el, "V8/yes-and-no", build_ballot(
+        el, 0, [1, 1], "yes-no-blank/bad/both", total_claim=1).entry, "V8",
+        "both stored options selected: two valid 0/1 proofs, the total 2 is outside {0, 1} and "
+        "its proof (real branch 1) fails an equation"))
+    out.append(bad(el, "V8/total-proof-of-another-ballot", resign(
+        el, {**y.entry, "total_proof": built["yes-no-blank/cred2-blank"].entry["total_proof"]},
+        0, "other-total"), "V8", "the total proof of another ballot: its challenge does not "
+        "match"))
+    # -- three options, choose 0..2: total proof over {0, 1, 2}
+    el = elections()["three-choose-0-2"]
+    t = built["three-choose-0-2/cred1-first"]
+    out.append(bad(el, "V8/all-three-selected", build_ballot(
+        el, 0, [1, 1, 1], "three-choose-0-2/bad/all", total_claim=2).entry, "V8",
+        "three valid 0/1 proofs; the total 3 is outside {0, 1, 2} and its proof (real branch 2) "
+        "fails an equation"))
+    e = deepcopy(t.entry)
+    e["total_proof"][0], e["total_proof"][2] = e["total_proof"][2], e["total_proof"][0]
+    out.append(bad(el, "V8/total-branches-swapped", resign(el, e, 1, "swap-total"), "V8",
+                   "total proof branches 0 and 2 swapped"))
+    out.append(bad(el, "V5/total-proof-two-branches", build_ballot(
+        el, 0, [1, 0, 0], "three-choose-0-2/bad/total-01", allowed=[0, 1]).entry, "V5",
+        "a total proof over {0, 1}: 2 branches where 3 are required"))
+    e = deepcopy(t.entry)
+    e["selections"][2]["proof"][0]["c"] = bump_scalar(e["selections"][2]["proof"][0]["c"])
+    out.append(bad(el, "V7/third-selection-challenge+1", resign(el, e, 1, "c+1"), "V7",
+                   "selection 2's proof changed"))
+    return out
+
+
+def ballots_doc() -> dict[str, Any]:
+    cases, _ = ballot_set()
+    return document(
+        "Ballots for the elections of election.json (joined by `election`). kind ballot, valid: "
+        "credential secret, selected options, the stored 0/1 choices, the fixed random scalars "
+        "`rand` in draw order (per stored selection i: r_i, u_i, then c_j, v_j for the one "
+        "other value j; then the total proof's u, c_j, v_j for each other allowed j) and the "
+        "BIP340 aux; the exact canonical bytes, the signing message, the tracking code "
+        "H('tracking', bytes) and each proof's challenge preimage. kind audit: the Benaloh "
+        "opening of one ballot. Invalid cases: bytes and expect_error, the check the verifier "
+        "reports (V5–V9), or not_canonical / duplicate_key for bytes refused before any check.",
+        "docs/spec.md §5.5–§5.6, §6.3–§6.4", cases)
+
+
+# -- receipts: the RFC 9162 tree and checkpoints (spec §5.7, §8) -----------------------------
+
+CHECKPOINT_TIMES = {6: 1_767_229_200, 9: 1_767_232_800}
+
+
+def rfc_leaf(d: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + d).digest()
+
+
+def rfc_node(a: bytes, b: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + a + b).digest()
+
+
+def split(n: int) -> int:
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def rfc_mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = split(len(leaves))
+    return rfc_node(rfc_mth(leaves[:k]), rfc_mth(leaves[k:]))
+
+
+def rfc_path(m: int, leaves: list[bytes]) -> list[bytes]:
+    if len(leaves) == 1:
+        return []
+    k = split(len(leaves))
+    if m < k:
+        return rfc_path(m, leaves[:k]) + [rfc_mth(leaves[k:])]
+    return rfc_path(m - k, leaves[k:]) + [rfc_mth(leaves[:k])]
+
+
+def rfc_subproof(m: int, leaves: list[bytes], complete: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if complete else [rfc_mth(leaves)]
+    k = split(n)
+    if m <= k:
+        return rfc_subproof(m, leaves[:k], complete) + [rfc_mth(leaves[k:])]
+    return rfc_subproof(m - k, leaves[k:], False) + [rfc_mth(leaves[:k])]
+
+
+def make_checkpoint(secret: bytes, election: str, size: int, root: bytes, time: int,
+                    aux: bytes, board_key: bytes | None = None) -> dict[str, Any]:
+    """The wire form of a checkpoint (spec §8.5), signed with fixed aux."""
+    key = board_key or bip340.public_key(secret)
+    body = {"board_key": key.hex(), "election": election, "root": root.hex(), "size": size,
+            "time": time, "type": "checkpoint"}
+    msg = hash_parts("checkpoint", canonical_bytes(body))
+    return {**body, "sig": bip340.sign(secret, msg, aux).hex()}
+
+
+def receipts_doc() -> dict[str, Any]:
+    el = elections()["yes-no"]
+    _, built = ballot_set()
+    cases_, _ = ballot_set()
+    audit = next(c for c in cases_ if c["name"] == "yes-no/audit")
+    board: list[tuple[str, bytes]] = [
+        ("manifest", canonical_bytes(el.manifest)),
+        ("credentials", canonical_bytes(el.credential_entries[0])),
+        ("credentials-final", canonical_bytes(el.credential_entries[1])),
+        ("open", canonical_bytes(el.open_entry)),
+        ("ballot yes-no/cred0-yes", built["yes-no/cred0-yes"].data),
+        ("ballot yes-no/cred1-no", built["yes-no/cred1-no"].data),
+        ("audit yes-no/audit", bytes.fromhex(audit["bytes"])),
+        ("ballot yes-no/cred2-yes", built["yes-no/cred2-yes"].data),
+        ("ballot yes-no/cred0-no-revote", built["yes-no/cred0-no-revote"].data),
+    ]
+    data = [d for _, d in board]
+    leaves = [rfc_leaf(d) for d in data]
+    n = len(leaves)
+    cases: list[Case] = [{
+        "name": "board/yes-no", "kind": "board", "election": el.name,
+        "labels": [lab for lab, _ in board], "entries": [d.hex() for d in data],
+        "leaf_hashes": [h.hex() for h in leaves],
+        "roots": [rfc_mth(leaves[:s]).hex() for s in range(n + 1)],
+    }]
+    for size in (6, n):
+        for m in range(size):
+            cases.append({"name": f"inclusion/{m}-of-{size}", "kind": "inclusion", "size": size,
+                          "index": m, "leaf_hash": leaves[m].hex(),
+                          "path": [p.hex() for p in rfc_path(m, leaves[:size])],
+                          "root": rfc_mth(leaves[:size]).hex()})
+    for old in (1, 4, 6, 8):
+        cases.append({"name": f"consistency/{old}-to-{n}", "kind": "consistency",
+                      "old_size": old, "new_size": n, "old_root": rfc_mth(leaves[:old]).hex(),
+                      "new_root": rfc_mth(leaves[:n]).hex(),
+                      "proof": [p.hex() for p in rfc_subproof(old, leaves[:n], True)]})
+    c6 = next(c for c in cases if c["name"] == f"consistency/6-to-{n}")
+    flipped = deepcopy(c6)
+    flipped["proof"][1] = hashlib.sha256(b"not a node").hexdigest()
+    cases += [
+        {**flipped, "name": "consistency/6-to-9-element-replaced", "valid": False,
+         "expect_error": "consistency_failed", "note": "proof[1] replaced"},
+        {**c6, "name": "consistency/6-to-9-wrong-old-root", "valid": False,
+         "old_root": rfc_mth(leaves[:5]).hex(), "expect_error": "consistency_failed",
+         "note": "old_root is the root at size 5"},
+        {**c6, "name": "consistency/6-to-9-element-dropped", "valid": False,
+         "proof": c6["proof"][:-1], "expect_error": "consistency_failed",
+         "note": "last proof element dropped"},
+    ]
+    mh = el.mh.hex()
+    checkpoints = {}
+    for size in (6, n):
+        aux = det_bytes(f"receipts/checkpoint/{size}/aux")
+        cp = make_checkpoint(el.board, mh, size, rfc_mth(leaves[:size]), CHECKPOINT_TIMES[size],
+                             aux)
+        checkpoints[size] = cp
+        body = canonical_bytes(unsigned(cp))
+        cases.append({"name": f"checkpoint/{size}", "kind": "checkpoint",
+                      "board_secret": el.board.hex(), "aux": aux.hex(), "election": mh,
+                      "size": size, "root": cp["root"], "time": cp["time"],
+                      "board_key": cp["board_key"], "body": body.decode(),
+                      "body_hex": body.hex(),
+                      "message_preimage": encode_parts("checkpoint", (body,)).hex(),
+                      "message": hash_parts("checkpoint", body).hex(), "sig": cp["sig"],
+                      "wire": cp, "wire_hex": hx(cp)})
+
+    def receipt(index: int, cp: dict[str, Any], tracking: bytes) -> dict[str, Any]:
+        return {"tracking_code": tracking.hex(), "index": index, "leaf_hash": leaves[index].hex(),
+                "path": [p.hex() for p in rfc_path(index, leaves[:cp["size"]])],
+                "checkpoint": cp}
+
+    t5 = hash_parts("tracking", data[5])
+    base = {"name": "receipt/ballot-5-of-9", "kind": "receipt", "valid": True,
+            "manifest_hash": mh, "board_key": el.manifest["board_key"], "entry_index": 5,
+            "receipt": receipt(5, checkpoints[n], t5)}
+    audit_ballot = built["yes-no/cred3-yes-audited"].data
+    cases += [
+        base,
+        {**base, "name": "receipt/ballot-4-of-6", "entry_index": 4,
+         "receipt": receipt(4, checkpoints[6], hash_parts("tracking", data[4]))},
+        {**base, "name": "receipt/audit-6-of-9", "entry_index": 6,
+         "receipt": receipt(6, checkpoints[n], hash_parts("tracking", audit_ballot)),
+         "note": "an audit entry: the tracking code is of the inner ballot's canonical bytes, "
+                 "the leaf hash of the whole audit entry"},
+    ]
+    other_secret = det_secret("receipts/other-board")
+    aux = det_bytes("receipts/other/aux")
+    root9 = bytes.fromhex(checkpoints[n]["root"])
+    t9 = CHECKPOINT_TIMES[n]
+
+    def bad_receipt(name: str, expect: str, note: str, **changes: Any) -> Case:
+        r = deepcopy(base["receipt"])
+        r.update(changes)
+        return {**base, "name": f"receipt/{name}", "valid": False, "receipt": r,
+                "expect_error": expect, "note": note}
+
+    path = base["receipt"]["path"]
+    cp9 = checkpoints[n]
+    cases += [
+        bad_receipt("tracking-code-of-another-ballot", "tracking_mismatch",
+                    "the tracking code of entry 4", tracking_code=hash_parts(
+                        "tracking", data[4]).hex()),
+        bad_receipt("leaf-hash-of-another-entry", "leaf_mismatch",
+                    "the leaf hash of entry 4 (path and index of entry 5)",
+                    leaf_hash=leaves[4].hex()),
+        bad_receipt("checkpoint-of-another-election", "wrong_election",
+                    "signed by the board key, for another election id",
+                    checkpoint=make_checkpoint(el.board, hashlib.sha256(b"other").hexdigest(), n,
+                                               root9, t9, aux)),
+        bad_receipt("checkpoint-signed-by-another-key", "wrong_board_key",
+                    "a valid checkpoint of another key that names itself as board_key",
+                    checkpoint=make_checkpoint(other_secret, mh, n, root9, t9, aux)),
+        bad_receipt("checkpoint-board-key-but-other-signer", "bad_signature",
+                    "names the manifest's board key, signed by another key",
+                    checkpoint=make_checkpoint(other_secret, mh, n, root9, t9, aux,
+                                               board_key=bytes.fromhex(el.manifest["board_key"]))),
+        bad_receipt("checkpoint-time-changed", "bad_signature", "time + 1 after signing",
+                    checkpoint={**cp9, "time": t9 + 1}),
+        bad_receipt("checkpoint-size-and-root-of-6", "bad_signature",
+                    "size and root of the size-6 checkpoint with the size-9 signature",
+                    checkpoint={**cp9, "size": 6, "root": checkpoints[6]["root"]}),
+        bad_receipt("path-element-replaced", "inclusion_failed", "path[1] replaced",
+                    path=[path[0], hashlib.sha256(b"not a node").hexdigest(), *path[2:]]),
+        bad_receipt("path-elements-swapped", "inclusion_failed", "path[0] and path[1] swapped",
+                    path=[path[1], path[0], *path[2:]]),
+        bad_receipt("path-element-dropped", "inclusion_failed", "path one element short",
+                    path=path[:-1]),
+        bad_receipt("path-element-added", "inclusion_failed", "path one element long",
+                    path=[*path, path[-1]]),
+        bad_receipt("wrong-index", "inclusion_failed", "index 4 with entry 5's leaf and path",
+                    index=4),
+        bad_receipt("index-not-below-size", "inclusion_failed", "index 9 in a tree of size 9",
+                    index=9),
+        bad_receipt("path-from-size-6", "inclusion_failed",
+                    "entry 5's path in the size-6 tree against the size-9 checkpoint",
+                    path=[p.hex() for p in rfc_path(5, leaves[:6])]),
+        bad_receipt("checkpoint-uppercase-hex", "bad_checkpoint", "root in upper case",
+                    checkpoint={**cp9, "root": cp9["root"].upper()}),
+        bad_receipt("checkpoint-size-as-string", "bad_checkpoint", "size \"9\"",
+                    checkpoint={**cp9, "size": str(n)}),
+        bad_receipt("checkpoint-missing-type", "bad_checkpoint", "no type key",
+                    checkpoint={k: v for k, v in cp9.items() if k != "type"}),
+    ]
+    return document(
+        "The board of the yes-no election (manifest, credentials, open, ballots, an audit: "
+        "entries need not pass the ledger here) as an RFC 9162 tree: leaf_hash = "
+        "SHA-256(00 ‖ entry), node = SHA-256(01 ‖ l ‖ r); roots at every size, inclusion and "
+        "consistency proofs, checkpoints signed with fixed aux (body = JCS of the six fields, "
+        "message = H('checkpoint', body)), and voter receipts {tracking_code, index, leaf_hash, "
+        "path, checkpoint} with the first failing step of the receipt check in expect_error "
+        "(docs/vectors.md).",
+        "docs/spec.md §5.7, §8.1–§8.5", cases)
+
+
 # -- output ----------------------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -700,6 +1528,10 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "elgamal.json": elgamal_doc,
     "proofs.json": proofs_doc,
     "canonical.json": canonical_doc,
+    "election.json": election_doc,
+    "credentials.json": credentials_doc,
+    "ballots.json": ballots_doc,
+    "receipts.json": receipts_doc,
 }
 
 
