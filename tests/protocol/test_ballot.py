@@ -309,3 +309,35 @@ def test_every_one_character_typo_in_a_credential_code_is_caught() -> None:
             typo = code[:pos] + other + code[pos + 1:]
             with pytest.raises(MalformedInput):
                 Credential.from_code(typo)
+
+
+def _code_with(*letters: str) -> str:
+    """A valid code (fixed secret) whose data part contains every one of `letters`."""
+    from hamaporsi.protocol.credentials import Credential
+
+    for k in range(1, 256):
+        secret = bytes([k]) * 32
+        code = Credential(secret, bip340.public_key(secret)).code
+        if all(ch in code[5:] for ch in letters):
+            return code
+    raise AssertionError("no such code")
+
+
+@pytest.mark.parametrize("mangle", [lambda c: c[:5] + c[5:].replace("S", "\u017f", 1),
+                                    lambda c: c[:5] + c[5:].replace("I", "\u0131", 1),
+                                    lambda c: c + "\u00a0"])
+def test_credential_code_is_ascii_only(mangle: Any) -> None:
+    """Unicode case folding (ſ→S, ı→I) must not turn a non-code into a code."""
+    from hamaporsi.protocol.credentials import Credential
+
+    code = _code_with("S", "I")
+    assert Credential.from_code(code.lower()).code == code  # the unmangled code is fine
+    with pytest.raises(MalformedInput):
+        Credential.from_code(mangle(code))
+
+
+def test_credential_code_ignores_windows_line_endings() -> None:
+    from hamaporsi.protocol.credentials import Credential
+
+    c = Credential.generate()
+    assert Credential.from_code(c.code + "\r\n").secret == c.secret

@@ -30,7 +30,10 @@ def code_from_secret(secret: bytes) -> str:
 
 def secret_from_code(code: str) -> bytes:
     """Parse a printed code (case, spaces and dashes ignored); refuses a wrong checksum."""
-    s = "".join(ch for ch in code.upper() if ch not in " -\t\n")
+    if not code.isascii():
+        raise MalformedInput("credential code has characters outside A–Z and 2–7",
+                             code="bad_code")
+    s = "".join(ch for ch in code.upper() if ch not in " -\t\r\n")
     if not s.startswith(CODE_PREFIX):
         raise MalformedInput(f"credential code must start with {CODE_PREFIX}", code="bad_code")
     s = s[len(CODE_PREFIX):]
