@@ -231,19 +231,40 @@ def _stored(el: Election) -> tuple[int, int, int]:
     return el.store.size(), led.ballots, led.audits
 
 
-def test_constant_rng_makes_two_ballots_share_alpha_and_the_board_refuses_the_second(
+def test_constant_rng_is_caught_in_the_first_ballot(
         yes_no: Election, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A constant RNG makes α = r·G equal to the real branch's commitment u·G: the very first
+    ballot is refused, and a second one would repeat its α."""
     monkeypatch.setattr(secrets, "randbelow", lambda n: 41)  # random_scalar() is now always 42
     b1, b2 = yes_no.ballot(0, [0]), yes_no.ballot(1, [1])
     monkeypatch.undo()
     a1, a2 = (b.entry["selections"][0]["alpha"] for b in (b1, b2))
     assert a1 == a2 == Point.mul_g(42).encode().hex()
-    idx, _ = yes_no.eb.submit_bytes(b1.bytes)  # the first is a valid ballot
+    before = _stored(yes_no)
+    for b in (b1, b2):
+        with pytest.raises(Rejected) as e:
+            yes_no.eb.submit_bytes(b.bytes)
+        assert (e.value.check, e.value.code) == ("V11", "duplicate")
+        assert "repeats within the ballot" in str(e.value)
+    assert _stored(yes_no) == before
+
+
+def test_reused_proof_nonce_with_fresh_r_is_refused(yes_no: Election) -> None:
+    """Fresh encryption nonces but a repeated proof nonce u: the real branch's commitment
+    a = u·G repeats across ballots and would reveal both votes (V11)."""
+    def rand_for(r: int) -> Callable[[], int]:
+        draws = iter([r, 42, 7, 9])  # r, then the proof's u, c, v
+        return lambda: next(draws)
+
+    c0, c1 = yes_no.creds[0], yes_no.creds[1]
+    b1 = encrypt_ballot(yes_no.ctx, c0.secret, c0.public, [0], rand=rand_for(1001))
+    b2 = encrypt_ballot(yes_no.ctx, c1.secret, c1.public, [0], rand=rand_for(2002))
+    idx, _ = yes_no.eb.submit_bytes(b1.bytes)
     before = _stored(yes_no)
     with pytest.raises(Rejected) as e:
         yes_no.eb.submit_bytes(b2.bytes)
     assert (e.value.check, e.value.code) == ("V11", "duplicate")
-    assert f"α 0 repeats entry {idx}" in str(e.value)
+    assert "proof commitment" in str(e.value) and f"repeats entry {idx}" in str(e.value)
     assert _stored(yes_no) == before
 
 

@@ -76,7 +76,8 @@ def test_verify_expect_election(demo_dir: Path) -> None:
     r = run("verify", str(demo_dir), "--workers", "1", "--expect-election", "00" * 32,
             cwd=demo_dir)
     assert r.returncode == 1
-    assert "not " + "00" * 32 in r.stdout.replace("\n", "")
+    out = r.stdout.replace("\n", "")
+    assert "INVALID: V1 failed at entry 0" in out and "not the expected " + "00" * 32 in out
 
 
 def test_verify_refuses_a_path_that_is_not_a_record(tmp_path: Path) -> None:

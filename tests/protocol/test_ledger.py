@@ -303,3 +303,41 @@ def test_entry_type_must_be_spelled_exactly(kind: str) -> None:
     with pytest.raises(MalformedInput) as e:
         led.ingest({"type": kind})
     assert "unknown entry type" in str(e.value)
+
+
+def test_json_booleans_are_not_integers(tmp_path: Path) -> None:
+    """`true` is not `1` in the record (Python's True == 1 is): a close, a result or an open
+    entry that states a count as a boolean is refused, as a verifier in any language would."""
+    el = Election(tmp_path / "b.sqlite", voters=1)
+    el.open()
+    el.cast(0, [0])
+    with pytest.raises(Rejected) as e:
+        el.eb.submit(sign_entry({**el.close_entry(), "ballots": True}, el.organizer))
+    assert e.value.check == "V16"
+    el.close()
+    el.tally()
+    el.decrypt([1, 2])
+    led = el.eb.ledger
+    assert led.tally is not None
+    counts = combine(el.ctx, led.tally, led.shares)
+    assert counts == [1, 0, 0]
+    good = result_entry(el.ctx, counts, 1, [1, 2], el.organizer)
+    for field, value in (("counts", [True, False, False]), ("voted", True),
+                         ("eligible", True), ("trustees", [True, 2])):
+        with pytest.raises(Rejected) as e:
+            el.eb.submit(sign_entry({**good, field: value}, el.organizer))
+        assert e.value.check == "V14" and field in str(e.value)
+    el.eb.submit(good)
+    el.store.close()
+
+
+def test_credentials_chunk_number_must_be_an_integer(tmp_path: Path) -> None:
+    el = Election(tmp_path / "b.sqlite", voters=1)
+    led = Ledger()
+    entries = [parse_canonical(d) for _, d in el.store.entries(0, el.store.size())]
+    for e in entries:
+        if e["type"] == "credentials":
+            with pytest.raises(Rejected):
+                led.ingest(sign_entry({**e, "chunk": False}, el.registrar))
+        led.ingest(e)
+    el.store.close()

@@ -68,15 +68,21 @@ class ElectionBoard:
     def submit_bytes(self, data: bytes) -> tuple[int, BallotFacts | None]:
         """Check `data` (exact canonical bytes) and append it; raises and stores nothing if bad.
 
-        The check runs inside the store's write transaction, after catching up with entries
-        other processes appended, so two writers can never both pass a uniqueness check."""
+        A ballot's signature and proofs are checked first, without the lock; the rules that
+        depend on the record run inside the store's write transaction, after catching up with
+        entries other processes appended, so two writers never both pass a uniqueness check."""
         entry = parse_canonical(data)
+        facts = self.ledger.check_alone(entry)  # signatures and proofs, before the lock
         out: list[BallotFacts | None] = []
 
         def check(index: int) -> None:
             self._catch_up(index)
             self._check_period(entry)
-            out.append(self.ledger.ingest(entry, index))
+            if facts is None:
+                out.append(self.ledger.ingest(entry, index))
+            else:
+                self.ledger.apply_checked(facts, index)
+                out.append(facts)
 
         try:
             rec = self.board.append_checked(data, check)

@@ -32,7 +32,8 @@ def progress(items: Sequence[T], label: str, console: Console) -> Iterator[T]:
             p.advance(task)
 
 
-def verify_with_progress(con: Console, record: Path, workers: int | None) -> Report:
+def verify_with_progress(con: Console, record: Path, workers: int | None,
+                         expect_election: str | None = None) -> Report:
     """Run the verifier with a progress bar over the record's bytes: entries, rate, time left."""
     from ..verify.runner import ENTRIES, verify_record
     size = (record / ENTRIES).stat().st_size if (record / ENTRIES).exists() else 0
@@ -47,7 +48,8 @@ def verify_with_progress(con: Console, record: Path, workers: int | None) -> Rep
             rate = entries / max(1e-9, time.perf_counter() - start)
             p.update(task, completed=read, entries=entries, rate=rate)
 
-        return verify_record(record, workers=workers, progress=update)
+        return verify_record(record, workers=workers, progress=update,
+                             expect_election=expect_election)
 
 
 def render_report(con: Console, rep: Report) -> None:

@@ -97,6 +97,9 @@ class Ballot:
 
     credential: bytes
     ciphertexts: tuple[Ciphertext, ...]
+    commitments: tuple[bytes, ...] = ()
+    """The `a` of every proof branch: u·G for a real branch, so a repeat means a reused proof
+    nonce, which reveals the vote (checked unique with the αs, V11)."""
 
 
 def parse_ballot(ctx: ElectionContext, entry: Any) -> tuple[Ballot, list[InSetProof],
@@ -128,7 +131,8 @@ def parse_ballot(ctx: ElectionContext, entry: Any) -> tuple[Ballot, list[InSetPr
         total = None
     else:
         total = codec.in_set_from_json(o["total_proof"], "ballot.total_proof", len(allowed))
-    return Ballot(cred, tuple(cts)), proofs, total
+    branches = [br for p in (*proofs, *([total] if total is not None else [])) for br in p.branches]
+    return Ballot(cred, tuple(cts), tuple(br.a.encode() for br in branches)), proofs, total
 
 
 def verify_ballot(ctx: ElectionContext, entry: Any, batch: Batch | None = None) -> Ballot:

@@ -10,6 +10,7 @@ from typing import Any
 from ..crypto.errors import EncodingError
 from ..crypto.group import Point, decode_scalar, scalar_bytes
 from ..crypto.proofs import Branch, EqualityProof, InSetProof, SchnorrProof
+from .canonical import canonical_bytes
 from .errors import MalformedInput
 
 _HEX = re.compile(r"[0-9a-f]*")
@@ -68,8 +69,15 @@ def obj(v: Any, field: str, keys: AbstractSet[str],
     have = set(v)
     if not keys <= have or not have <= keys | optional:
         missing, extra = sorted(keys - have), sorted(have - keys - optional)
-        raise MalformedInput(f"{field}: missing {missing} / unexpected {extra}", code="bad_field")
+        shown = [k[:40] for k in extra[:5]] + (["…"] if len(extra) > 5 else [])
+        raise MalformedInput(f"{field}: missing {missing} / unexpected {shown}", code="bad_field")
     return v
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality that tells types apart: `true` is not `1` (Python's True == 1 is)."""
+    return type(a) is type(b) and (a == b if not isinstance(a, (list, dict)) else
+                                   canonical_bytes(a) == canonical_bytes(b))
 
 
 # -- proofs on the wire (spec §6.4) ---------------------------------------------------------

@@ -68,6 +68,6 @@ def check_open_entry(ctx: ElectionContext, entry: dict[str, Any]) -> None:
                                   "credential_count", "credential_hash", "sig"})
     want = ctx.open_entry(b"\x01" * 32)
     for k in ("manifest", "election", "joint_key", "credential_count", "credential_hash"):
-        if o[k] != want[k]:
+        if not codec.same(o[k], want[k]):
             raise Rejected(f"open.{k} does not match the ceremony and credential list",
                            code="bad_open", check="V4")

@@ -97,13 +97,27 @@ class BallotFacts:
     credential: bytes
     tracking: bytes
     alphas: tuple[bytes, ...]
+    commitments: tuple[bytes, ...]
     cts: bytes
 
 
 def ballot_facts(kind: str, ballot: Ballot, tracking: bytes) -> BallotFacts:
     return BallotFacts(kind, ballot.credential, tracking,
-                       tuple(c.alpha.encode() for c in ballot.ciphertexts),
+                       tuple(c.alpha.encode() for c in ballot.ciphertexts), ballot.commitments,
                        encode_cts(ballot.ciphertexts))
+
+
+def _as_rejected(e: CryptoError) -> Rejected:
+    """A crypto failure as the protocol's error (callers see one family: ProtocolError)."""
+    code = "bad_proof" if isinstance(e, InvalidProof) else "bad_encoding"
+    return Rejected(getattr(e, "reason", str(e)), code=code, check=getattr(e, "check", None))
+
+
+def _unique_values(f: BallotFacts) -> list[tuple[bytes, str]]:
+    """The values of a ballot that no other ballot or audit may repeat (V11), with names."""
+    return [(f.tracking, "tracking code"),
+            *((a, f"ciphertext α {i}") for i, a in enumerate(f.alphas)),
+            *((a, f"proof commitment {i}") for i, a in enumerate(f.commitments))]
 
 
 @dataclass
@@ -141,9 +155,7 @@ class Ledger:
         try:
             out = handler(entry, idx)
         except CryptoError as e:  # callers see one error family: ProtocolError
-            code = "bad_proof" if isinstance(e, InvalidProof) else "bad_encoding"
-            raise Rejected(getattr(e, "reason", str(e)), code=code,
-                           check=getattr(e, "check", None)) from e
+            raise _as_rejected(e) from e
         self.entries = idx + 1
         return out
 
@@ -179,7 +191,7 @@ class Ledger:
         assert m is not None
         keys = parse_chunk_keys(entry)
         self._check_manifest_ref(entry, "credentials")
-        if entry["chunk"] != self.cred_chunks:
+        if not codec.same(entry["chunk"], self.cred_chunks):
             raise Rejected(f"credentials chunk {entry['chunk']} out of order",
                            code="bad_credentials", check="V4")
         verify_entry(entry, m.registrar_key, check="V4", what="credentials")
@@ -195,8 +207,8 @@ class Ledger:
                       {"type", "manifest", "chunks", "count", "hash", "sig"})
         self._check_manifest_ref(entry, "credentials-final")
         verify_entry(entry, m.registrar_key, check="V4", what="credentials-final")
-        if (o["chunks"], o["count"], o["hash"]) != (self.cred_chunks, self.cred_hasher.count,
-                                                   self.cred_hasher.digest().hex()):
+        want = (self.cred_chunks, self.cred_hasher.count, self.cred_hasher.digest().hex())
+        if not all(codec.same(a, b) for a, b in zip((o["chunks"], o["count"], o["hash"]), want)):
             raise Rejected("credentials-final does not match the published chunks",
                            code="bad_credentials", check="V4")
         self.phase = "credentials-final"
@@ -221,45 +233,59 @@ class Ledger:
 
     # -- voting ---------------------------------------------------------------------------------
 
+    def check_alone(self, entry: Any) -> BallotFacts | None:
+        """The checks of a ballot or audit that need only the election context (V5–V9): what
+        a board can run before it takes its write lock. None for any other entry, or before
+        voting opens."""
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if self.context is None or kind not in ("ballot", "audit"):
+            return None
+        try:
+            if kind == "ballot":
+                b = verify_ballot(self.context, entry)
+                return ballot_facts("ballot", b, tracking_code(canonical_bytes(entry,
+                                                                               parsed=True)))
+            b, tracking = verify_audit(self.context, entry)
+            return ballot_facts("audit", b, tracking)
+        except CryptoError as e:
+            raise _as_rejected(e) from e
+
+    def apply_checked(self, facts: BallotFacts, idx: int) -> None:
+        """Apply a ballot or audit that passed `check_alone` as entry `idx` (V10–V12, V16)."""
+        self.apply_ballot(facts, idx)
+        self.entries = idx + 1
+
     def _on_ballot(self, entry: dict[str, Any], idx: int) -> BallotFacts:
         self._need("voting", what="ballot")
-        assert self.context is not None
-        b = verify_ballot(self.context, entry)
-        facts = ballot_facts("ballot", b, tracking_code(canonical_bytes(entry)))
+        facts = self.check_alone(entry)
+        assert facts is not None
         self.apply_ballot(facts, idx)
         return facts
 
-    def _on_audit(self, entry: dict[str, Any], idx: int) -> BallotFacts:
-        self._need("voting", what="audit")
-        assert self.context is not None
-        b, tracking = verify_audit(self.context, entry)
-        facts = ballot_facts("audit", b, tracking)
-        self.apply_ballot(facts, idx)
-        return facts
+    _on_audit = _on_ballot
 
     def check_facts(self, f: BallotFacts) -> None:
         """V10 eligibility and V11 uniqueness, without changing anything."""
         if not self.index.has_credential(f.credential):
             raise Rejected("credential is not on the published list", code="unknown_credential",
                            check="V10")
-        if len(set(f.alphas)) != len(f.alphas):
-            raise Rejected("two selections share a ciphertext α (nonce reuse)",
-                           code="duplicate", check="V11")
-        for value, what in ((f.tracking, "tracking code"),
-                            *((a, f"ciphertext α {i}") for i, a in enumerate(f.alphas))):
+        values = _unique_values(f)
+        if len({v for v, _ in values}) != len(values):
+            raise Rejected("a ciphertext α or proof commitment repeats within the ballot "
+                           "(nonce reuse)", code="duplicate", check="V11")
+        for value, what in values:
             prev = self.index.find(value)
             if prev is not None:
-                raise Rejected(f"{what} repeats entry {prev} (replayed, copied or audited "
-                               "ballot)", code="duplicate", check="V11")
+                raise Rejected(f"{what} repeats entry {prev} (a replayed, copied or audited "
+                               "ballot, or a reused nonce)", code="duplicate", check="V11")
 
     def apply_ballot(self, f: BallotFacts, idx: int, add_sum: bool = True) -> None:
         """Cross-entry rules for a ballot or audit whose proofs were checked (V10–V12);
         `add_sum=False` when the caller adds the ballot's ciphertexts itself (in a chunk)."""
         self._need("voting", what=f.kind)
         self.check_facts(f)
-        self.index.claim(f.tracking, idx)
-        for a in f.alphas:
-            self.index.claim(a, idx)
+        for value, _ in _unique_values(f):
+            self.index.claim(value, idx)
         if f.kind == "audit":
             self.audits += 1
             return
@@ -285,7 +311,8 @@ class Ledger:
         assert m is not None and self.context is not None
         codec.obj(entry, "close", {"type", "election", "ballots", "sig"})
         verify_entry(entry, m.organizer_key, check="V16", what="close")
-        if entry["election"] != self.context.hash.hex() or entry["ballots"] != self.ballots:
+        if not (codec.same(entry["election"], self.context.hash.hex())
+                and codec.same(entry["ballots"], self.ballots)):
             raise Rejected("close does not state this election and its ballot count",
                            code="bad_close", check="V16")
         self.phase = "closed"
@@ -343,7 +370,7 @@ class Ledger:
                 "voted": voted, "eligible": self.context.credential_count,
                 "trustees": shares_used(self.context, self.shares)}
         for k, v in want.items():
-            if o[k] != v:
+            if not codec.same(o[k], v):
                 raise Rejected(f"result.{k} is {o[k]!r}; the record gives {v!r}",
                                code="bad_result", check="V14")
         self.result, self.phase = dict(o), "done"

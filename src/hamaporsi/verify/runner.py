@@ -19,7 +19,7 @@ from ..protocol.merkle import TreeBuilder, leaf_hash
 from ..crypto.elgamal import Ciphertext
 from ..crypto.errors import CryptoError
 from ..crypto.group import Point
-from ..protocol.canonical import parse_canonical
+from ..protocol.canonical import MAX_ENTRY_BYTES, parse_canonical
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import Ledger
 from . import worker
@@ -43,9 +43,14 @@ class VerificationFailed(Exception):
 
 
 def _lines(path: Path) -> Iterator[bytes]:
+    """The lines of a record file; never reads more than one entry's limit into memory."""
     with open(path, "rb") as f:
-        for line in f:
+        for n, line in enumerate(iter(lambda: f.readline(MAX_ENTRY_BYTES + 1), b"")):
             if not line.endswith(b"\n"):
+                if len(line) > MAX_ENTRY_BYTES:
+                    raise VerificationFailed(Failure("V16", n, f"{path.name}: line {n} is "
+                                                     "more than the limit of "
+                                                     f"{MAX_ENTRY_BYTES} bytes"))
                 raise VerificationFailed(Failure("V15", None, f"{path.name}: last line is "
                                                  "truncated (no newline)"))
             yield line[:-1]
@@ -60,7 +65,8 @@ class _Run:
     """One verification: the ledger, the tree, the checkpoints still to match, the report."""
 
     def __init__(self, record: Path, workers: int, progress: Callable[[int, int], None] | None,
-                 scratch: str) -> None:
+                 scratch: str, expect_election: str | None = None) -> None:
+        self.expect_election = expect_election
         self.record = record
         self.workers = workers
         self.progress = progress or (lambda entries, read: None)
@@ -128,6 +134,10 @@ class _Run:
         self.report.count(check, 1, time.perf_counter() - t0)
         if kind == "manifest":
             self.report.election = self.ledger.manifest.hash.hex()  # type: ignore[union-attr]
+            if self.expect_election is not None and self.report.election != self.expect_election:
+                raise VerificationFailed(Failure("V1", idx, f"the record is for election "
+                                                 f"{self.report.election}, not the expected "
+                                                 f"{self.expect_election}"))
 
     def chunk_result(self, res: worker.ChunkResult) -> None:
         led = self.ledger
@@ -162,15 +172,18 @@ class _Run:
 
 
 def verify_record(record: str | os.PathLike[str], *, workers: int | None = None,
-                  progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK) -> Report:
+                  progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK,
+                  expect_election: str | None = None) -> Report:
     """Verify the record in directory `record`; the report says what passed or what failed.
-    `progress(entries, bytes)` is called as entries.jsonl is read."""
+    `progress(entries, bytes)` is called as entries.jsonl is read. With `expect_election`
+    (a manifest hash in hex, obtained from a trusted source), a record of any other election
+    fails at its first entry (V1)."""
     record = Path(record)
     workers = workers or os.cpu_count() or 1
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hamaporsi-verify-") as scratch:
         try:
-            run = _Run(record, workers, progress, scratch)
+            run = _Run(record, workers, progress, scratch, expect_election)
         except VerificationFailed as e:
             rep = Report(workers=workers, failure=e.failure)
             rep.finish()
