@@ -42,10 +42,10 @@ class Index(Protocol):
 
     def add_credentials(self, keys: list[bytes]) -> None: ...
     def has_credential(self, key: bytes) -> bool: ...
-    def find(self, value: bytes) -> int | None:
-        """The index of the entry that holds a value that must be unique, if any."""
-    def claim(self, value: bytes, index: int) -> None:
-        """Record a value that must be unique (after `find` returned None)."""
+    def claim_all(self, values: list[bytes], index: int) -> tuple[bytes, int] | None:
+        """Record values that must be unique as held by entry `index`, or return the first one
+        already held and its holder. The in-memory index changes nothing then; the verifier's
+        disk index may keep some of the values, as verification stops at the first failure."""
     def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
         """Make `index` the credential's counting ballot; return the one it replaces."""
     def voters(self) -> int: ...
@@ -65,11 +65,13 @@ class MemoryIndex:
     def has_credential(self, key: bytes) -> bool:
         return key in self._creds
 
-    def find(self, value: bytes) -> int | None:
-        return self._unique.get(value)
-
-    def claim(self, value: bytes, index: int) -> None:
-        self._unique[value] = index
+    def claim_all(self, values: list[bytes], index: int) -> tuple[bytes, int] | None:
+        for v in values:
+            if v in self._unique:
+                return v, self._unique[v]
+        for v in values:
+            self._unique[v] = index
+        return None
 
     def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
         prev = self._last.get(credential)
@@ -264,28 +266,24 @@ class Ledger:
 
     _on_audit = _on_ballot
 
-    def check_facts(self, f: BallotFacts) -> None:
-        """V10 eligibility and V11 uniqueness, without changing anything."""
+    def apply_ballot(self, f: BallotFacts, idx: int, add_sum: bool = True) -> None:
+        """Cross-entry rules for a ballot or audit whose proofs were checked: V10 eligibility,
+        V11 uniqueness, V12 the re-vote rule; `add_sum=False` when the caller adds the
+        ballot's ciphertexts itself (in a chunk). A refusal changes nothing in the ledger."""
+        self._need("voting", what=f.kind)
         if not self.index.has_credential(f.credential):
             raise Rejected("credential is not on the published list", code="unknown_credential",
                            check="V10")
-        values = _unique_values(f)
-        if len({v for v, _ in values}) != len(values):
+        named = _unique_values(f)
+        values = [v for v, _ in named]
+        if len(set(values)) != len(values):
             raise Rejected("a ciphertext α or proof commitment repeats within the ballot "
                            "(nonce reuse)", code="duplicate", check="V11")
-        for value, what in values:
-            prev = self.index.find(value)
-            if prev is not None:
-                raise Rejected(f"{what} repeats entry {prev} (a replayed, copied or audited "
-                               "ballot, or a reused nonce)", code="duplicate", check="V11")
-
-    def apply_ballot(self, f: BallotFacts, idx: int, add_sum: bool = True) -> None:
-        """Cross-entry rules for a ballot or audit whose proofs were checked (V10–V12);
-        `add_sum=False` when the caller adds the ballot's ciphertexts itself (in a chunk)."""
-        self._need("voting", what=f.kind)
-        self.check_facts(f)
-        for value, _ in _unique_values(f):
-            self.index.claim(value, idx)
+        clash = self.index.claim_all(values, idx)
+        if clash is not None:
+            what = next(w for v, w in named if v == clash[0])
+            raise Rejected(f"{what} repeats entry {clash[1]} (a replayed, copied or audited "
+                           "ballot, or a reused nonce)", code="duplicate", check="V11")
         if f.kind == "audit":
             self.audits += 1
             return

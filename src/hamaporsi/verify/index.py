@@ -31,12 +31,17 @@ class DiskIndex:
     def has_credential(self, key: bytes) -> bool:
         return self._db.execute("SELECT 1 FROM cred WHERE key=?", (key,)).fetchone() is not None
 
-    def find(self, value: bytes) -> int | None:
-        row = self._db.execute("SELECT idx FROM uniq WHERE value=?", (value,)).fetchone()
-        return None if row is None else row[0]
-
-    def claim(self, value: bytes, index: int) -> None:
-        self._db.execute("INSERT INTO uniq VALUES (?, ?)", (value, index))
+    def claim_all(self, values: list[bytes], index: int) -> tuple[bytes, int] | None:
+        before = self._db.total_changes
+        self._db.executemany("INSERT OR IGNORE INTO uniq VALUES (?, ?)",
+                             [(v, index) for v in values])
+        if self._db.total_changes - before == len(values):
+            return None
+        for v in values:  # a clash: name the first value held by another entry
+            row = self._db.execute("SELECT idx FROM uniq WHERE value=?", (v,)).fetchone()
+            if row is not None and row[0] != index:
+                return v, row[0]
+        raise AssertionError("unreachable: values are distinct within a ballot")
 
     def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
         row = self._db.execute("SELECT idx, cts FROM last WHERE cred=?", (credential,)).fetchone()
