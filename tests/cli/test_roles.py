@@ -179,7 +179,19 @@ def ref(tmp_path_factory: pytest.TempPathFactory) -> Referendum:
                                      "--receipt", r.receipts["v2"])
     cast(2, 0, "v3")
     ok("voter", "cast", *B, "--code", "-", "--choice", "1", stdin=codes[3] + "\n", log=log)
-    cast(4, 0, "v5")
+    out = cast(4, 0, "v5")
+    assert "next signed checkpoint" in out  # no checkpoint per cast: no per-ballot timestamps
+
+    # receipts are pending until the operator's next scheduled checkpoint covers them
+    rc, _, err = run("voter", "check", *B, "--receipt", r.receipts["v5"])
+    assert rc == 1 and "not yet covered by a signed checkpoint" in err
+    before = json.loads(r.receipts["v5"].read_text())
+    assert before["checkpoint"] is None and before["path"] == []
+    assert "signed checkpoint at size" in ok("board", "checkpoint", *B, log=log)
+    for tag, path in r.receipts.items():
+        assert "now holds the proof" in ok("voter", "check", *B, "--receipt", path, log=log)
+    after = json.loads(r.receipts["v5"].read_text())
+    assert after["checkpoint"] is not None and after["path"]
 
     # the audited ballot was opened: the board must never accept it as a cast ballot
     with open_board(str(board)) as eb:

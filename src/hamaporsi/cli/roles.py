@@ -15,7 +15,8 @@ on stderr and exit status 2 (`voter check` exits 1 when a receipt does not hold)
     registrar issue --board B --registrar R --voters N --out DIR
     organizer open --board B --organizer O
     voter cast --board B --code CODE --choice I [--audit] [--receipt R]
-    voter check --board B --receipt R
+    voter check --board B --receipt R                     (completes a pending receipt)
+    board checkpoint --board B                           (the operator, on a schedule)
     organizer close --board B --organizer O
     tally sum --board B --organizer O
     trustee decrypt --board B --key K --state S
@@ -161,12 +162,20 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="open this ballot on the board to check the encryption; it is "
                         "never cast")
     p.add_argument("--receipt", default=None, metavar="FILE",
-                   help="write the receipt (tracking code, inclusion proof, checkpoint)")
+                   help="write the receipt (tracking code, entry; `voter check` adds the "
+                        "inclusion proof and checkpoint once a checkpoint covers it)")
     p.set_defaults(func=vote.voter_cast)
     p = v.add_parser("check", help="check a receipt against the board")
     _board(p)
     p.add_argument("--receipt", required=True, metavar="FILE")
     p.set_defaults(func=vote.voter_check)
+
+    # -- board operator ---------------------------------------------------------------------
+    b = _group(sub, "board", "the board operator: signed checkpoints")
+    p = b.add_parser("checkpoint", help="sign a checkpoint of the board now (on a schedule: "
+                                        "receipts get their proofs from it)")
+    _board(p)
+    p.set_defaults(func=vote.board_checkpoint)
 
     # -- tally ------------------------------------------------------------------------------
     y = _group(sub, "tally", "the count: encrypted sum, then the decrypted result")

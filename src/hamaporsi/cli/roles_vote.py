@@ -17,11 +17,12 @@ from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint, verify_checkpoint
 from ..protocol.credentials import Credential
 from ..protocol.manifest import Manifest
-from ..protocol.merkle import consistency_proof, leaf_hash, verify_consistency, verify_inclusion
+from ..protocol.merkle import (consistency_proof, inclusion_proof, leaf_hash, verify_consistency,
+                               verify_inclusion)
 from ..protocol.tally import combine, result_entry, shares_used, tally_entry
 from .output import render_result, save_chart
 from .roles_common import (CLIError, command, context_of, manifest_of, need_phase, open_board,
-                           open_store, read_json, say, short, write_new)
+                           open_store, read_json, replace_secret, say, short, write_new)
 from .roles_setup import organizer_secret
 
 # -- voter --------------------------------------------------------------------------------------
@@ -76,42 +77,45 @@ def voter_cast(a: argparse.Namespace) -> int:
             data = ballot.bytes
             idx, _ = eb.submit_bytes(data)
         revote = eb.ledger.superseded > superseded
-        eb.checkpoint()
-        receipt = eb.receipt(idx, ballot.tracking_code)
-        # what the voter's device checks before trusting the receipt
-        cp = receipt.checkpoint
-        verify_checkpoint(cp, m.board_key)
-        if receipt.leaf_hash != leaf_hash(data) or cp.election_id != m.hash.hex():
-            raise CLIError(f"the board's receipt for entry {idx} is not for this ballot")
-        verify_inclusion(receipt.leaf_hash, idx, cp.size, list(receipt.path), cp.root)
+        # No checkpoint per cast: a signed time next to each ballot would publish when each
+        # voter voted (docs/security.md W3). The proof comes with the next checkpoint.
+        receipt = pending_receipt(ballot.tracking_code, idx, leaf_hash(data))
         if a.receipt is not None:
-            write_new(a.receipt, receipt.to_json(), secret=True, what="receipt file")
+            write_new(a.receipt, receipt, secret=True, what="receipt file")
     code = ballot.tracking_code.hex()
-    kept = f"; receipt saved to {a.receipt}" if a.receipt else ""
+    later = (f"its inclusion proof comes with the board's next signed checkpoint: run `voter "
+             f"check --receipt {a.receipt}` after it" if a.receipt else
+             "keep the tracking code to look it up on the board")
     if a.audit:
         opened = ", ".join(m.options[i].en for i in selected) or "blank"
         say(f"AUDITED ballot {code} (entry {idx}): opened on the board, it encrypts: {opened}. "
-            "It can never be cast; run `voter cast` again to vote",
-            f"inclusion proof checked against signed checkpoint {cp.size}{kept}")
+            "It can never be cast; run `voter cast` again to vote", later)
     else:
         say(f"ballot cast: tracking code {code}, entry {idx}"
             + (" (replaces your earlier ballot; only the last one counts)" if revote else ""),
-            f"inclusion proof checked against signed checkpoint {cp.size}{kept}")
+            later)
     return 0
+
+
+def pending_receipt(tracking: bytes, index: int, leaf: bytes) -> dict[str, Any]:
+    """A receipt before a checkpoint covers its entry: no path, no checkpoint yet (§5.7)."""
+    return {"tracking_code": tracking.hex(), "index": index, "leaf_hash": leaf.hex(),
+            "path": [], "checkpoint": None}
 
 
 class _Fail(Exception):
     pass
 
 
-def _parse_receipt(o: Any, path: str) -> tuple[bytes, int, bytes, list[bytes], Checkpoint]:
+def _parse_receipt(o: Any, path: str
+                   ) -> tuple[bytes, int, bytes, list[bytes], Checkpoint | None]:
     o = codec.obj(o, path, {"tracking_code", "index", "leaf_hash", "path", "checkpoint"})
     return (codec.hex_bytes(o["tracking_code"], 32, f"{path}: tracking_code"),
             codec.integer(o["index"], f"{path}: index"),
             codec.hex_bytes(o["leaf_hash"], 32, f"{path}: leaf_hash"),
             [codec.hex_bytes(h, 32, f"{path}: path[{i}]")
              for i, h in enumerate(codec.array(o["path"], f"{path}: path", 0, 64))],
-            Checkpoint.from_json(o["checkpoint"]))
+            None if o["checkpoint"] is None else Checkpoint.from_json(o["checkpoint"]))
 
 
 def _check_receipt(store: Any, m: Manifest, tracking: bytes, index: int, leaf: bytes,
@@ -153,15 +157,41 @@ def _check_receipt(store: Any, m: Manifest, tracking: bytes, index: int, leaf: b
 @command("voter check")
 def voter_check(a: argparse.Namespace) -> int:
     with open_store(a.board) as (store, m):
-        tracking, index, leaf, path, cp = _parse_receipt(read_json(a.receipt, "receipt"),
-                                                         a.receipt)
+        tracking, index, leaf, path, held = _parse_receipt(read_json(a.receipt, "receipt"),
+                                                           a.receipt)
+        completed = held is None
+        if held is None:  # a pending receipt: complete it against the latest checkpoint
+            cp = store.latest_checkpoint()
+            if cp is None or cp.size <= index:
+                print(f"hamaporsi voter check: entry {index} is not yet covered by a signed "
+                      "checkpoint; check again after the board's next one", file=sys.stderr)
+                return 1
+            path = inclusion_proof(store, index, cp.size)
+        else:
+            cp = held
         try:
             what, extra = _check_receipt(store, m, tracking, index, leaf, path, cp)
         except (_Fail, CryptoError) as e:
             print(f"hamaporsi voter check: receipt check FAILED: {e}", file=sys.stderr)
             return 1
+        if completed:  # keep the evidence: the proof and the signed checkpoint
+            replace_secret(a.receipt, {"tracking_code": tracking.hex(), "index": index,
+                                       "leaf_hash": leaf.hex(), "path": [h.hex() for h in path],
+                                       "checkpoint": cp.to_json()})
     say(f"receipt OK: entry {index}, {what} with tracking code {short(tracking)}, is in the "
-        f"board's signed checkpoint of size {cp.size}{extra}")
+        f"board's signed checkpoint of size {cp.size}{extra}"
+        + ("; the receipt now holds the proof and the checkpoint" if completed else ""))
+    return 0
+
+
+# -- board operator ------------------------------------------------------------------------------
+
+@command("board checkpoint")
+def board_checkpoint(a: argparse.Namespace) -> int:
+    """Sign a checkpoint of the board as it is now (run it on a schedule, not per ballot)."""
+    with open_board(a.board) as eb:
+        cp = eb.checkpoint()
+    say(f"signed checkpoint at size {cp.size}, root {short(cp.root)}")
     return 0
 
 
