@@ -37,13 +37,6 @@ if TYPE_CHECKING:  # the attack fixtures (tests/attacks/conftest.py), for annota
     from conftest import Workspace
 
 
-@pytest.fixture
-def el(tmp_path: Path) -> Iterator[Election]:
-    """Exactly one of three options (two stored selections and a total proof), voting open."""
-    e = Election(tmp_path / "board.sqlite")
-    e.open()
-    yield e
-    e.store.close()
 
 
 def _state(el: Election) -> tuple[int, int, int, int]:

@@ -13,8 +13,7 @@ tests/protocol/test_canonical.py and tests/board/test_election_board.py did not 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,13 +33,6 @@ if TYPE_CHECKING:  # the attack fixtures (tests/attacks/conftest.py), for annota
 MB = 1 << 20
 
 
-@pytest.fixture
-def el(tmp_path: Path) -> Iterator[Election]:
-    """Exactly one of three options, voting open."""
-    e = Election(tmp_path / "board.sqlite")
-    e.open()
-    yield e
-    e.store.close()
 
 
 def _nested(depth: int) -> bytes:

@@ -4,7 +4,6 @@ board replays its store on open; an exported record verifies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +38,6 @@ def finish(el: Election) -> list[int]:
     return counts
 
 
-@pytest.fixture
-def el(tmp_path: Path) -> Iterator[Election]:
-    e = opened(tmp_path / "board.sqlite")
-    yield e
-    e.store.close()
 
 
 def assert_refused_malformed(el: Election, data: bytes, code: str | None = None) -> None:
