@@ -18,8 +18,17 @@ def _demo(a: argparse.Namespace) -> int:
     if not 1 <= a.threshold <= a.trustees:
         raise SystemExit("hamaporsi demo: error: --threshold must be between 1 and --trustees")
     return run_demo(DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
-                               out=Path(a.out), blank=not a.no_blank, seed=a.seed,
-                               workers=a.workers))
+                               out=Path(a.out) if a.out else _fresh_dir("hamaporsi-demo"),
+                               blank=not a.no_blank, seed=a.seed, workers=a.workers))
+
+
+def _fresh_dir(base: str) -> Path:
+    """`base`, or `base-2`, `base-3`, … whichever holds no demo yet (reruns never collide)."""
+    n, p = 1, Path(base)
+    while (p / "board.sqlite").exists():
+        n += 1
+        p = Path(f"{base}-{n}")
+    return p
 
 
 def _verify(a: argparse.Namespace) -> int:
@@ -49,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--voters", type=int, default=200)
     d.add_argument("--trustees", type=int, default=3)
     d.add_argument("--threshold", type=int, default=2)
-    d.add_argument("--out", default="hamaporsi-demo", help="output directory (default: %(default)s)")
+    d.add_argument("--out", default=None,
+                   help="output directory (default: hamaporsi-demo, or -2, -3… if taken)")
     d.add_argument("--no-blank", action="store_true", help="no explicit blank option")
     d.add_argument("--seed", type=int, default=None, help="seed for the simulated voters' choices")
     d.add_argument("--workers", type=int, default=None, help="verifier processes (default: cores)")
