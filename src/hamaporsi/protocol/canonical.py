@@ -129,11 +129,14 @@ def parse_canonical(data: bytes, *, max_bytes: int = MAX_ENTRY_BYTES) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook: refuse a key that appears twice (parsers differ on which wins)."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise MalformedInput(f"duplicate key {dup!r}", code="duplicate_key")
+        for k, _ in pairs:
+            if k in seen:
+                raise MalformedInput(f"duplicate key {k[:40]!r}", code="duplicate_key")
+            seen.add(k)
     return obj
 
 

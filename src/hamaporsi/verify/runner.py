@@ -132,8 +132,9 @@ class _Run:
             raise VerificationFailed(Failure(getattr(e, "check", None) or check, idx,
                                              str(e))) from e
         self.report.count(check, 1, time.perf_counter() - t0)
-        if kind == "manifest":
-            self.report.election = self.ledger.manifest.hash.hex()  # type: ignore[union-attr]
+        m = self.ledger.manifest
+        if kind == "manifest" and m is not None:
+            self.report.election = m.hash.hex()
             if self.expect_election is not None and self.report.election != self.expect_election:
                 raise VerificationFailed(Failure("V1", idx, f"the record is for election "
                                                  f"{self.report.election}, not the expected "
@@ -237,14 +238,14 @@ def _stream(run: _Run, record: Path, workers: int, chunk: int) -> None:
         nonlocal buf, pool
         if not buf:
             return
+        ctx = run.ledger.context
+        assert ctx is not None, "chunks start after the open entry"
         if workers > 1:
             if pool is None:
-                ctx = run.ledger.context
-                assert ctx is not None
                 pool = ProcessPoolExecutor(workers, initializer=partial(worker.init, ctx))
             pending.append(pool.submit(worker.verify_chunk, buf_start, buf))
         else:
-            worker.init(run.ledger.context)  # type: ignore[arg-type]
+            worker.init(ctx)
             pending.append(worker.verify_chunk(buf_start, buf))
         buf = []
         drain(2 * workers)
