@@ -29,7 +29,6 @@ from hamaporsi.protocol.ballot import encrypt_ballot
 from hamaporsi.protocol.credentials import Credential, credential_entries
 from hamaporsi.protocol.errors import ProtocolError, Rejected
 from hamaporsi.protocol.signing import sign_entry, verify_entry
-from hamaporsi.verify.runner import verify_record
 
 from support.election import Election
 
@@ -220,10 +219,9 @@ def test_two_concurrent_casts_by_one_credential_last_in_board_order_counts(
         want = [0, 0, 1]
         want[later] += 1  # ballot `later` chose option `later`
         assert counts == want
-        el.eb.checkpoint()
-        rec = el.eb.export(tmp_path / "record")
-    finally:
+    except BaseException:
         el.store.close()
-    rep = verify_record(rec, workers=1)
+        raise
+    rep = el.export_and_verify(tmp_path / "record")
     assert rep.ok, rep.failure
     assert rep.result is not None and rep.result["counts"] == want

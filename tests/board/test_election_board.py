@@ -18,7 +18,6 @@ from hamaporsi.protocol.errors import MalformedInput, ProtocolError
 from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
 from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
-from hamaporsi.verify.runner import verify_record
 
 
 from support.election import Election
@@ -200,14 +199,11 @@ def test_reopen_replays_the_store(el: Election) -> None:
 def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
                          votes: list[list[int]], want: list[int]) -> None:
     el = opened(tmp_path / "board.sqlite", options=options, lo=lo, hi=hi, voters=len(votes))
-    try:
-        for v, sel in enumerate(votes):
-            el.eb.submit_bytes(el.ballot(v, sel).bytes)
-        assert finish(el) == want
-        rec = el.eb.export(tmp_path / "record")
-    finally:
-        el.store.close()
-    rep = verify_record(rec, workers=1)
+    for v, sel in enumerate(votes):
+        el.eb.submit_bytes(el.ballot(v, sel).bytes)
+    assert finish(el) == want
+    rep = el.export_and_verify(tmp_path / "record")
+    rec = tmp_path / "record"
     assert rep.ok, rep.failure
     assert rep.result is not None and rep.result["counts"] == want
     assert rep.result["blank"] == (len(votes) - sum(want) if hi == 1 else None)

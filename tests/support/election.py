@@ -17,6 +17,8 @@ from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
 from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
+from hamaporsi.verify.report import Report
+from hamaporsi.verify.runner import verify_record
 
 
 NOW = int(time.time())  # voting is open now: the board checks the period by its clock
@@ -105,3 +107,12 @@ class Election:
         self.tally()
         self.decrypt(trustees)
         return self.result(trustees)
+
+    def export_and_verify(self, out: Path) -> Report:
+        """Checkpoint, export the record to `out`, close the store, verify the record."""
+        try:
+            self.eb.checkpoint()
+            rec = self.eb.export(out)
+        finally:
+            self.store.close()
+        return verify_record(rec, workers=1)
