@@ -124,8 +124,7 @@ def setup_election(n_credentials: int, options: int = 2, trustees: int = 3, thre
     led = Ledger()
     for i, e in enumerate(entries):
         led.ingest(e, i)
-    ctx = ElectionContext.create(manifest, led.ceremony.joint_key,  # type: ignore[union-attr]
-                                 led.cred_hasher.count, led.cred_hasher.digest())
+    ctx = led.opening_context()
     entries.append(ctx.open_entry(organizer))
     led.ingest(entries[-1], len(entries) - 1)
     assert led.phase == "voting" and led.context == ctx

@@ -13,7 +13,6 @@ from hamaporsi.crypto import bip340
 from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
 from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
 from hamaporsi.protocol.credentials import Credential, credential_entries
-from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
 from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, tally_entry
@@ -52,10 +51,7 @@ class Election:
         self.creds = [Credential.generate() for _ in range(voters)]
         for e in credential_entries(m.hash, [c.public for c in self.creds], self.registrar):
             self.eb.submit(e)
-        led = self.eb.ledger
-        assert led.ceremony is not None
-        self.ctx = ElectionContext.create(m, led.ceremony.joint_key, led.cred_hasher.count,
-                                          led.cred_hasher.digest())
+        self.ctx = self.eb.ledger.opening_context()
 
     @property
     def size(self) -> int:

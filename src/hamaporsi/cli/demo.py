@@ -19,7 +19,6 @@ from ..protocol.ballot import encrypt_ballot
 from ..protocol.ceremony import TrusteeSession
 from ..protocol.ceremony_entries import TrusteeKeys
 from ..protocol.credentials import Credential, credential_entries
-from ..protocol.election import ElectionContext
 from ..protocol.manifest import Text, build_manifest, parse_manifest
 from ..protocol.signing import sign_entry
 from ..protocol.tally import combine, decryption_entry, result_entry, shares_used, tally_entry
@@ -104,8 +103,7 @@ def run_demo(cfg: DemoConfig, console: Console | None = None) -> int:
     con.print(f"Registrar: {cfg.voters} credentials; private codes in {out / 'voters'}")
 
     # -- open ------------------------------------------------------------------------------------
-    ctx = ElectionContext.create(manifest, cer.joint_key, eb.ledger.cred_hasher.count,
-                                 eb.ledger.cred_hasher.digest())
+    ctx = eb.ledger.opening_context()
     eb.submit(ctx.open_entry(organizer))
     eb.checkpoint()
 

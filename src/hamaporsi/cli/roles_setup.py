@@ -17,7 +17,6 @@ from ..protocol import codec
 from ..protocol.ceremony import Ceremony, TrusteeSession
 from ..protocol.ceremony_entries import TrusteeKeys
 from ..protocol.credentials import Credential, credential_entries
-from ..protocol.election import ElectionContext
 from ..protocol.ledger import Ledger
 from ..protocol.manifest import Text, TrusteeInfo, build_manifest, parse_manifest
 from ..protocol.signing import sign_entry
@@ -325,10 +324,7 @@ def organizer_secret(a: argparse.Namespace, eb: ElectionBoard) -> bytes:
 def organizer_open(a: argparse.Namespace) -> int:
     with open_board(a.board) as eb:
         need_phase(eb, "credentials-final", doing="open voting")
-        led, m = eb.ledger, manifest_of(eb)
-        assert led.ceremony is not None
-        ctx = ElectionContext.create(m, led.ceremony.joint_key, led.cred_hasher.count,
-                                     led.cred_hasher.digest())
+        ctx = eb.ledger.opening_context()
         idx, _ = eb.submit(ctx.open_entry(organizer_secret(a, eb)))
         cp = eb.checkpoint()
         say(f"voting is open (entry {idx}) for {ctx.credential_count} credentials; "

@@ -215,13 +215,19 @@ class Ledger:
                            code="bad_credentials", check="V4")
         self.phase = "credentials-final"
 
-    def _on_open(self, entry: dict[str, Any], idx: int) -> None:
+    def opening_context(self) -> ElectionContext:
+        """The context the `open` entry must state, from the record so far (§5.4): the
+        organizer signs it, the ledger checks it, nobody else computes it."""
         self._need("credentials-final", what="open")
         m, c = self.manifest, self.ceremony
         assert m is not None and c is not None
+        return ElectionContext.create(m, c.joint_key, self.cred_hasher.count,
+                                      self.cred_hasher.digest())
+
+    def _on_open(self, entry: dict[str, Any], idx: int) -> None:
+        ctx = self.opening_context()
+        m = ctx.manifest
         verify_entry(entry, m.organizer_key, check="V4", what="open")
-        ctx = ElectionContext.create(m, c.joint_key, self.cred_hasher.count,
-                                     self.cred_hasher.digest())
         check_open_entry(ctx, entry)
         self.context, self.phase = ctx, "voting"
         self.all_sum = [Ciphertext(Point.IDENTITY, Point.IDENTITY)] * m.stored_options
