@@ -1,0 +1,53 @@
+// Vite build of the booth (web/dist). The output must satisfy the server's CSP
+// (script-src 'self'; style-src 'self'): no inline scripts or styles, no data: fonts.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** One entry per HTML page; the booth UI adds its pages here. */
+const pages: Record<string, string> = {
+  // Runs the shared test vectors inside a browser (tests only, not linked from the booth).
+  vectors: resolve(here, 'src/vectors-page/vectors.html'),
+};
+
+/** Pages kept under src/ (like the vectors page) are emitted at the top of dist/. */
+function flattenPages(): Plugin {
+  return {
+    name: 'hamaporsi-flatten-pages',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      for (const item of Object.values(bundle)) {
+        if (item.type === 'asset' && item.fileName.endsWith('.html') && item.fileName.includes('/')) {
+          item.fileName = item.fileName.slice(item.fileName.lastIndexOf('/') + 1);
+        }
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: '/',
+  plugins: [flattenPages()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // The module-preload polyfill is an inline script; CSP would block it.
+    modulePreload: { polyfill: false },
+    // Never inline assets (fonts, images) as data: URLs into JS/CSS.
+    assetsInlineLimit: 0,
+    cssCodeSplit: true,
+    sourcemap: false,
+    rollupOptions: {
+      input: pages,
+    },
+  },
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});
