@@ -41,10 +41,24 @@ def _verify(a: argparse.Namespace) -> int:
         print(f"hamaporsi verify: error: {path} is not a record directory (no entries.jsonl; "
               "make one with `hamaporsi export`)", file=sys.stderr)
         return 2
-    if a.workers is not None and a.workers < 1:
-        print("hamaporsi verify: error: --workers must be at least 1", file=sys.stderr)
+    from ..verify.backends import BackendError
+    from .parallel import parallel_from, state_from
+    try:
+        par, state = parallel_from(a), state_from(a, path)
+    except ValueError as e:
+        print(f"hamaporsi verify: error: {e}", file=sys.stderr)
         return 2
-    rep = verify_with_progress(con, path, a.workers, a.expect_election)
+    try:
+        rep = verify_with_progress(con, path, a.workers, a.expect_election, parallel=par,
+                                   state=state, resume=not a.fresh)
+    except BackendError as e:
+        print(f"hamaporsi verify: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if state is not None:
+            print(f"hamaporsi verify: interrupted; run the same command to resume (state in "
+                  f"{state})", file=sys.stderr)
+        return 130
     render_report(con, rep)
     return 0 if rep.ok else 1
 
@@ -67,10 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="re-check an exported record from the record alone")
     v.add_argument("path", help="record directory (entries.jsonl, checkpoints.jsonl)")
-    v.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     v.add_argument("--expect-election", default=None,
                    help="manifest hash the record must have (pinned fingerprint)")
+    from .parallel import add_parallel_args, add_state_args
+    add_parallel_args(v)
+    add_state_args(v)
     v.set_defaults(func=_verify)
+
+    from . import simulate
+    simulate.add_subcommand(sub)
 
     from . import roles
     roles.add_subcommands(sub)

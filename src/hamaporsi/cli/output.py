@@ -33,8 +33,9 @@ def progress(items: Sequence[T], label: str, console: Console) -> Iterator[T]:
 
 
 def verify_with_progress(con: Console, record: Path, workers: int | None,
-                         expect_election: str | None = None) -> Report:
-    """Run the verifier with a progress bar over the record's bytes: entries, rate, time left."""
+                         expect_election: str | None = None, **options: Any) -> Report:
+    """Run the verifier with a progress bar over the record's bytes: entries, rate, time left
+    (from the bytes still to read). `options` go to `verify_record` (parallel, state, …)."""
     from ..verify.runner import ENTRIES, verify_record
     size = (record / ENTRIES).stat().st_size if (record / ENTRIES).exists() else 0
     cols = (TextColumn("Verifying"), BarColumn(), TaskProgressColumn(),
@@ -42,19 +43,22 @@ def verify_with_progress(con: Console, record: Path, workers: int | None,
             TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*cols, console=con, transient=False) as p:
         task = p.add_task("verify", total=max(1, size), entries=0, rate=0.0)
-        start = time.perf_counter()
+        first: list[float] = []  # time and entries at the first report (a resumed run)
 
         def update(entries: int, read: int) -> None:
-            rate = entries / max(1e-9, time.perf_counter() - start)
+            now = time.perf_counter()
+            if not first:
+                first.extend((now, entries))
+            rate = (entries - first[1]) / max(1e-9, now - first[0])
             p.update(task, completed=read, entries=entries, rate=rate)
 
         return verify_record(record, workers=workers, progress=update,
-                             expect_election=expect_election)
+                             expect_election=expect_election, **options)
 
 
 def render_report(con: Console, rep: Report) -> None:
     """The verifier's table: check, what, items, result, seconds; then the verdict."""
-    t = Table(title=f"Verification of {rep.entries} entries with {rep.workers} process(es)")
+    t = Table(title=f"Verification of {rep.entries} entries ({rep.backend})")
     for col in ("check", "what", "items", "result", "seconds"):
         t.add_column(col, justify="right" if col in ("items", "seconds") else "left")
     for c in rep.checks.values():
@@ -64,6 +68,10 @@ def render_report(con: Console, rep: Report) -> None:
     con.print(t)
     con.print("[dim]seconds: time spent in the step, summed over processes; V5–V8 run as one step "
               "in the workers, V10–V11 as one in the main process[/]")
+    if rep.resumed_from is not None:
+        con.print(f"[dim]resumed: entries 0..{rep.resumed_from - 1} were verified by an "
+                  "interrupted run (its snapshot; the record's prefix was re-hashed and "
+                  "matched)[/]")
     if rep.ok:
         con.print(f"[bold green]VALID[/] record of election {rep.election} "
                   f"({rep.seconds:.1f} s)")

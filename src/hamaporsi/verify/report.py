@@ -62,6 +62,8 @@ class Report:
     workers: int = 1
     election: str = ""
     result: dict | None = None
+    backend: str = "1 process"
+    resumed_from: int | None = None  # entries taken from a snapshot of an interrupted run
 
     @property
     def ok(self) -> bool:

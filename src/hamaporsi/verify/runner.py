@@ -1,39 +1,51 @@
-"""Re-check an exported record from the record alone (spec §9): stream the entries once,
-rebuild the Merkle tree, apply the ledger rules in order, and hand the voting phase to worker
-processes in chunks. Memory stays flat: bounded chunks in flight, cross-entry state on disk."""
+"""Re-check an exported record from the record alone (spec §9): apply the setup entries in
+order, then hand the voting phase to workers in shards that each read their byte range of the
+record (`shard.verify_shard`), and apply the results in record order: the cross-entry rules of
+the ledger, the Merkle tree and the signed checkpoints. The same code runs with one process, a
+local pool or a Dask cluster, so the report does not depend on where the shards ran.
+
+Memory stays flat: shards in flight are bounded, cross-entry state lives in a SQLite index.
+With a state directory the run is resumable: it commits a snapshot of its state with the index
+every `snapshot_seconds` (spec §9.4) and an interrupted run continues from the last one."""
 
 from __future__ import annotations
 
 import os
-from functools import partial
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..protocol.checkpoint import Checkpoint, verify_checkpoint
-from ..protocol.merkle import TreeBuilder, leaf_hash
 from ..crypto.elgamal import Ciphertext
 from ..crypto.errors import CryptoError
 from ..crypto.group import Point
 from ..protocol.canonical import MAX_ENTRY_BYTES, parse_canonical
+from ..protocol.checkpoint import Checkpoint, verify_checkpoint
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import Ledger
-from . import worker
+from ..protocol.merkle import TreeBuilder, leaf_hash
+from .backends import Backend, Parallel, make_backend
 from .index import DiskIndex
 from .report import Failure, Report
+from .shard import ShardResult, ShardSpec
+from .state import INDEX, Snapshot, file_sha256
 
 ENTRIES = "entries.jsonl"
 CHECKPOINTS = "checkpoints.jsonl"
-CHUNK = 1000
+SHARD_BYTES = 2 << 20
+"""Bytes of the record per shard (about 1,900 two-option ballots)."""
+MIN_SHARD_BYTES = 64 << 10
+SNAPSHOT_SECONDS = 30.0
 
 _SETUP_CHECK = {"manifest": "V1", "dkg-commit": "V2", "dkg-reveal": "V2", "dkg-shares": "V2",
                 "dkg-complaint": "V2", "joint-key": "V3", "credentials": "V4",
                 "credentials-final": "V4", "open": "V4", "close": "V16", "tally": "V12",
                 "decryption": "V13", "result": "V14"}
+
+Progress = Callable[[int, int], None]
+"""progress(entries, bytes): entries verified so far and the bytes of entries.jsonl they span."""
 
 
 class VerificationFailed(Exception):
@@ -42,18 +54,21 @@ class VerificationFailed(Exception):
         self.failure = failure
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    """The lines of a record file; never reads more than one entry's limit into memory."""
-    with open(path, "rb") as f:
-        for n, line in enumerate(iter(lambda: f.readline(MAX_ENTRY_BYTES + 1), b"")):
-            if not line.endswith(b"\n"):
-                if len(line) > MAX_ENTRY_BYTES:
-                    raise VerificationFailed(Failure("V16", n, f"{path.name}: line {n} is "
-                                                     "more than the limit of "
-                                                     f"{MAX_ENTRY_BYTES} bytes"))
-                raise VerificationFailed(Failure("V15", None, f"{path.name}: last line is "
-                                                 "truncated (no newline)"))
-            yield line[:-1]
+class _Restart(Exception):
+    """The snapshot does not describe this record any more: start over without it."""
+
+
+def _read_lines(f: BinaryIO, name: str, first: int = 0) -> Iterator[bytes]:
+    """Lines (with their newline) of an open record file; never reads more than one entry's
+    limit into memory. `first` is the index of the first line, for error messages."""
+    for n, line in enumerate(iter(lambda: f.readline(MAX_ENTRY_BYTES + 1), b""), first):
+        if not line.endswith(b"\n"):
+            if len(line) > MAX_ENTRY_BYTES:
+                raise VerificationFailed(Failure("V16", n, f"{name}: line {n} is more than the "
+                                                 f"limit of {MAX_ENTRY_BYTES} bytes"))
+            raise VerificationFailed(Failure("V15", None, f"{name}: last line is truncated "
+                                             "(no newline)"))
+        yield line
 
 
 def _decode_sums(b: bytes) -> list[Ciphertext]:
@@ -61,32 +76,38 @@ def _decode_sums(b: bytes) -> list[Ciphertext]:
                        Point.decode_or_identity(b[i + 33:i + 66])) for i in range(0, len(b), 66)]
 
 
+def _encode_sums(cts: list[Ciphertext] | None) -> str:
+    return b"".join(c.encode() for c in cts or ()).hex()
+
+
 class _Run:
     """One verification: the ledger, the tree, the checkpoints still to match, the report."""
 
-    def __init__(self, record: Path, workers: int, progress: Callable[[int, int], None] | None,
-                 scratch: str, expect_election: str | None = None) -> None:
-        self.expect_election = expect_election
+    def __init__(self, record: Path, index: DiskIndex, progress: Progress | None,
+                 expect_election: str | None) -> None:
         self.record = record
-        self.workers = workers
+        self.expect_election = expect_election
         self.progress = progress or (lambda entries, read: None)
-        self.index = DiskIndex(os.path.join(scratch, "index.sqlite"))
-        self.ledger = Ledger(index=self.index)
+        self.index = index
+        self.ledger = Ledger(index=index)
         self.tree = TreeBuilder()
-        self.report = Report(workers=workers)
+        self.report = Report()
         self.checkpoints = self._load_checkpoints()
         self.last_cp_size = 0
+        self.offset = 0  # bytes of entries.jsonl applied so far
+        self.pending: Failure | None = None  # a failure waiting for the next checkpoint
 
     def _load_checkpoints(self) -> deque[Checkpoint]:
         cps: list[Checkpoint] = []
         path = self.record / CHECKPOINTS
         if not path.exists():
             raise VerificationFailed(Failure("V15", None, f"{CHECKPOINTS} is missing"))
-        for n, line in enumerate(_lines(path)):
-            try:
-                cps.append(Checkpoint.from_json(parse_canonical(line)))
-            except ProtocolError as e:
-                raise VerificationFailed(Failure("V15", None, f"checkpoint {n}: {e}")) from e
+        with open(path, "rb") as f:
+            for n, line in enumerate(_read_lines(f, CHECKPOINTS)):
+                try:
+                    cps.append(Checkpoint.from_json(parse_canonical(line[:-1])))
+                except ProtocolError as e:
+                    raise VerificationFailed(Failure("V15", None, f"checkpoint {n}: {e}")) from e
         if not cps:
             raise VerificationFailed(Failure("V15", None, "no signed checkpoint"))
         sizes = [c.size for c in cps]
@@ -97,12 +118,14 @@ class _Run:
 
     # -- entry handling ---------------------------------------------------------------------
 
-    def leaf(self, line: bytes) -> None:
-        self.tree.append(leaf_hash(line))
-        t0 = time.perf_counter()
-        while self.checkpoints and self.checkpoints[0].size == self.tree.size:
-            self._check_checkpoint(self.checkpoints.popleft())
-        self.report.count("V15", 0, time.perf_counter() - t0)
+    def leaf(self, h: bytes) -> None:
+        """Append entry tree.size's leaf hash; check every checkpoint of the new size (V15)."""
+        self.tree.append(h)
+        if self.checkpoints and self.checkpoints[0].size == self.tree.size:
+            t0 = time.perf_counter()
+            while self.checkpoints and self.checkpoints[0].size == self.tree.size:
+                self._check_checkpoint(self.checkpoints.popleft())
+            self.report.count("V15", 0, time.perf_counter() - t0)
 
     def _check_checkpoint(self, cp: Checkpoint) -> None:
         m = self.ledger.manifest
@@ -140,74 +163,187 @@ class _Run:
                                                  f"{self.report.election}, not the expected "
                                                  f"{self.expect_election}"))
 
-    def chunk_result(self, res: worker.ChunkResult) -> None:
+    def apply_shard(self, res: ShardResult) -> None:
+        """Apply a shard's results in order: its entries, their leaves and the checkpoints.
+
+        A failure of an entry is held until the next signed checkpoint has been checked: if
+        the entries are not the ones the board signed, that (V15) is reported first."""
+        if res.begin != self.offset:
+            raise VerificationFailed(Failure("V15", self.tree.size, f"{ENTRIES} changed while "
+                                             "it was being verified"))
+        base = self.tree.size
+        if self.pending is None and self.ledger.phase == "voting":
+            self.ledger.add_to_sum(_decode_sums(res.chunk.sums))
+        items = res.chunk.items
+        per = res.chunk.seconds / max(1, len(items))
+        leaves = res.leaves
+        for off in range(res.lines):
+            if self.pending is None:
+                try:
+                    self._apply_item(items[off], base + off, per)
+                except VerificationFailed as e:
+                    self.pending = e.failure
+            self.leaf(leaves[32 * off:32 * off + 32])
+            if self.pending is not None and self.last_cp_size > (self.pending.entry or 0):
+                raise VerificationFailed(self.pending)
+        if self.pending is not None and res.read_error is not None:
+            raise VerificationFailed(self.pending)
+        if res.read_error is not None:
+            off, check, why, named = res.read_error
+            raise VerificationFailed(Failure(check, base + off if named else None, why))
+        self.offset = res.end
+
+    def _apply_item(self, item: tuple[Any, ...], idx: int, per: float) -> None:
+        led, rep = self.ledger, self.report
+        if item[0] == "error":
+            raise VerificationFailed(Failure(item[2], idx, item[3]))
+        if item[0] == "entry":
+            self.sequential(idx, item[2])
+            return
+        facts = item[2]
+        t0 = time.perf_counter()
+        try:
+            led.apply_ballot(facts, idx, add_sum=False)
+        except (ProtocolError, CryptoError) as e:
+            raise VerificationFailed(Failure(getattr(e, "check", None) or "V11", idx,
+                                             str(e))) from e
+        led.entries = idx + 1
+        dt = time.perf_counter() - t0
+        if facts.kind == "ballot":  # V5–V8 run together in a worker: time goes to V5
+            rep.count("V5", 1, per)
+            rep.count("V6")
+            rep.count("V7")
+            if led.manifest is not None and led.manifest.total_allowed is not None:
+                rep.count("V8")
+        else:
+            rep.count("V9", 1, per)
+        rep.count("V10", 1, dt)  # V10 and V11 are one step: time goes to V10
+        rep.count("V11")
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def snapshot(self, entries_bytes: int, cps_sha: str, seconds: float) -> Snapshot:
         led = self.ledger
-        if led.phase == "voting":
-            led.add_to_sum(_decode_sums(res.sums))
-        rep = self.report
-        per = res.seconds / max(1, len(res.items))
-        for item in res.items:
-            if item[0] == "error":
-                raise VerificationFailed(Failure(item[2], item[1], item[3]))
-            if item[0] == "entry":
-                self.sequential(item[1], item[2])
-                continue
-            facts = item[2]
-            t0 = time.perf_counter()
-            try:
-                led.apply_ballot(facts, item[1], add_sum=False)
-            except (ProtocolError, CryptoError) as e:
-                raise VerificationFailed(Failure(getattr(e, "check", None) or "V11", item[1],
-                                                 str(e))) from e
-            dt = time.perf_counter() - t0
-            if facts.kind == "ballot":  # V5–V8 run together in a worker: time goes to V5
-                rep.count("V5", 1, per)
-                rep.count("V6")
-                rep.count("V7")
-                if led.manifest is not None and led.manifest.total_allowed is not None:
-                    rep.count("V8")
-            else:
-                rep.count("V9", 1, per)
-            rep.count("V10", 1, dt)  # V10 and V11 are one step: time goes to V10
-            rep.count("V11")
+        return Snapshot(
+            size=self.tree.size, offset=self.offset, root=self.tree.root().hex(),
+            entries_bytes=entries_bytes, checkpoints_sha256=cps_sha,
+            ledger={"ballots": led.ballots, "audits": led.audits, "superseded": led.superseded,
+                    "all_sum": _encode_sums(led.all_sum),
+                    "superseded_sum": _encode_sums(led.superseded_sum)},
+            checks={c.id: [c.items, c.seconds] for c in self.report.checks.values()},
+            seconds=seconds)
+
+    def restore(self, snap: Snapshot) -> None:
+        """Take the counts and sums of a snapshot whose prefix this run has re-read."""
+        led, s = self.ledger, snap.ledger
+        if self.index.credentials() != led.cred_hasher.count:
+            raise _Restart("the kept index does not hold the credential list")
+        led.ballots, led.audits, led.superseded = s["ballots"], s["audits"], s["superseded"]
+        led.all_sum = _decode_sums(bytes.fromhex(s["all_sum"]))
+        led.superseded_sum = _decode_sums(bytes.fromhex(s["superseded_sum"]))
+        for cid, (items, secs) in snap.checks.items():
+            self.report.checks[cid].items = int(items)
+            self.report.checks[cid].seconds = float(secs)
+        self.report.resumed_from = snap.size
 
 
 def verify_record(record: str | os.PathLike[str], *, workers: int | None = None,
-                  progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK,
-                  expect_election: str | None = None) -> Report:
+                  progress: Progress | None = None, chunk: int | None = None,
+                  expect_election: str | None = None, parallel: Parallel | None = None,
+                  state: str | os.PathLike[str] | None = None, resume: bool = True,
+                  snapshot_seconds: float = SNAPSHOT_SECONDS,
+                  shard_bytes: int | None = None) -> Report:
     """Verify the record in directory `record`; the report says what passed or what failed.
-    `progress(entries, bytes)` is called as entries.jsonl is read. With `expect_election`
+
+    `progress(entries, bytes)` is called as the record is verified. With `expect_election`
     (a manifest hash in hex, obtained from a trusted source), a record of any other election
-    fails at its first entry (V1)."""
+    fails at its first entry (V1). `parallel` chooses local processes or Dask (default:
+    `workers` local processes, all cores when None). With a `state` directory the run keeps a
+    snapshot there and, with `resume`, continues from one left by an interrupted run; the state
+    is removed when the run completes. `shard_bytes` (or `chunk`, entries of about 1 KiB)
+    sizes the shards; the verdict does not depend on it."""
+    rep, _ = run_record(record, workers=workers, progress=progress, chunk=chunk,
+                        expect_election=expect_election, parallel=parallel, state=state,
+                        resume=resume, snapshot_seconds=snapshot_seconds,
+                        shard_bytes=shard_bytes)
+    return rep
+
+
+def run_record(record: str | os.PathLike[str], *, workers: int | None = None,
+               progress: Progress | None = None, chunk: int | None = None,
+               expect_election: str | None = None, parallel: Parallel | None = None,
+               state: str | os.PathLike[str] | None = None, resume: bool = True,
+               snapshot_seconds: float = SNAPSHOT_SECONDS, shard_bytes: int | None = None,
+               until: str = "done") -> tuple[Report, Ledger | None]:
+    """`verify_record`, also returning the ledger at the end (None if the run could not start).
+    `until="closed"` accepts a record that ends once voting is closed (to sum its tally)."""
     record = Path(record)
-    workers = workers or os.cpu_count() or 1
+    par = parallel or Parallel(workers=workers)
+    if shard_bytes is None and chunk is not None:
+        shard_bytes = max(1, chunk) << 10
     t_start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="hamaporsi-verify-") as scratch:
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    if state is None:
+        scratch = tempfile.TemporaryDirectory(prefix="hamaporsi-verify-")
+        state_dir, durable = Path(scratch.name), False
+    else:
+        state_dir, durable = Path(state), True
+        state_dir.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            _remove_state(state_dir)
+    finished = False
+    try:
+        rep, led = _attempt(record, par, state_dir, durable, progress, expect_election,
+                            snapshot_seconds, shard_bytes, until, use_snapshot=durable)
+        finished = True
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+        elif finished:
+            _remove_state(state_dir)
+    rep.seconds = time.perf_counter() - t_start
+    rep.finish()
+    return rep, led
+
+
+def _remove_state(state_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (state_dir / (INDEX + suffix)).unlink(missing_ok=True)
+
+
+def _attempt(record: Path, par: Parallel, state_dir: Path, durable: bool,
+             progress: Progress | None, expect_election: str | None, snapshot_seconds: float,
+             shard_bytes: int | None, until: str, use_snapshot: bool
+             ) -> tuple[Report, Ledger | None]:
+    index = DiskIndex(str(state_dir / INDEX), durable=durable)
+    try:
         try:
-            run = _Run(record, workers, progress, scratch, expect_election)
+            run = _Run(record, index, progress, expect_election)
         except VerificationFailed as e:
-            rep = Report(workers=workers, failure=e.failure)
-            rep.finish()
-            return rep
+            return Report(workers=par.local_workers(), failure=e.failure), None
+        snap = Snapshot.decode(index.load_state() or b"{}") if use_snapshot else None
         try:
-            _stream(run, record, workers, chunk)
+            _stream(run, par, snap, durable, snapshot_seconds, shard_bytes)
+        except _Restart:
+            index.close()
+            _remove_state(state_dir)
+            return _attempt(record, par, state_dir, durable, progress, expect_election,
+                            snapshot_seconds, shard_bytes, until, use_snapshot=False)
         except VerificationFailed as e:
             run.report.failure = e.failure
-        finally:
-            run.index.close()
         rep = run.report
         if rep.failure is None:
-            _final_checks(run)
+            _final_checks(run, until)
         rep.entries = run.tree.size
-        rep.seconds = time.perf_counter() - t_start
         rep.result = run.ledger.result
-        rep.finish()
-        return rep
+        return rep, run.ledger
+    finally:
+        index.close()
 
 
-def _final_checks(run: _Run) -> None:
+def _final_checks(run: _Run, until: str) -> None:
     """After the last entry: every checkpoint matched, the last one covers the whole record,
-    and the record reached its result."""
+    and the record reached its result (or, to sum a tally, at least the close)."""
     rep, led = run.report, run.ledger
     if run.checkpoints:
         rep.failure = Failure("V15", None, f"checkpoint of size {run.checkpoints[0].size} is "
@@ -215,63 +351,99 @@ def _final_checks(run: _Run) -> None:
     elif run.last_cp_size != run.tree.size:
         rep.failure = Failure("V15", None, f"entries {run.last_cp_size}..{run.tree.size - 1} "
                               "are not covered by a signed checkpoint")
-    elif led.phase != "done":
+    elif until == "done" and led.phase != "done":
         rep.failure = Failure("V16", None, f"record ends in phase '{led.phase}' before a result")
+    elif until == "closed" and led.phase in ("manifest", "ceremony", "credentials",
+                                             "credentials-final", "voting"):
+        rep.failure = Failure("V16", None, f"record ends in phase '{led.phase}': voting is "
+                              "not closed")
 
 
-def _stream(run: _Run, record: Path, workers: int, chunk: int) -> None:
-    """Read entries once: setup entries in order here, the rest in chunks to the workers."""
-    path = record / ENTRIES
-    if not path.exists():
-        raise VerificationFailed(Failure("V15", None, f"{ENTRIES} is missing"))
-    pending: deque[Future[worker.ChunkResult] | worker.ChunkResult] = deque()
-    buf: list[bytes] = []
-    buf_start = 0
-    pool: ProcessPoolExecutor | None = None
-
-    def drain(limit: int) -> None:
-        while len(pending) > limit:
-            f = pending.popleft()
-            run.chunk_result(f.result() if isinstance(f, Future) else f)
-
-    def submit() -> None:
-        nonlocal buf, pool
-        if not buf:
-            return
-        ctx = run.ledger.context
-        assert ctx is not None, "chunks start after the open entry"
-        if workers > 1:
-            if pool is None:
-                pool = ProcessPoolExecutor(workers, initializer=partial(worker.init, ctx))
-            pending.append(pool.submit(worker.verify_chunk, buf_start, buf))
-        else:
-            worker.init(ctx)
-            pending.append(worker.verify_chunk(buf_start, buf))
-        buf = []
-        drain(2 * workers)
-
-    read = 0
-    try:
-        for idx, line in enumerate(_lines(path)):
-            read += len(line) + 1
-            if run.ledger.phase == "voting" or pending or buf:
-                if not buf:
-                    buf_start = idx
-                buf.append(line)
-                if len(buf) >= chunk:
-                    submit()
+def _prefix(run: _Run, path: Path, snap: Snapshot | None) -> None:
+    """Read the record from the start in this process: the setup entries up to `open`, or with
+    a snapshot every entry it covers (entries after `open` are then only hashed)."""
+    stop = snap.size if snap is not None else None
+    with open(path, "rb") as f:
+        for idx, line in enumerate(_read_lines(f, ENTRIES)):
+            data = line[:-1]
+            if snap is not None and run.ledger.phase == "voting":
+                run.ledger.entries = idx + 1
             else:
                 try:
-                    entry = parse_canonical(line)
+                    entry = parse_canonical(data)
                 except ProtocolError as e:
                     raise VerificationFailed(Failure("V16", idx, str(e))) from e
                 run.sequential(idx, entry)
-            run.leaf(line)
-            if idx % chunk == 0:
-                run.progress(idx, read)
-        submit()
-        drain(0)
-        run.progress(run.tree.size, read)
+            run.leaf(leaf_hash(data))
+            run.offset += len(line)
+            if idx % 1000 == 0:
+                run.progress(idx + 1, run.offset)
+            if stop is None and run.ledger.phase == "voting" or idx + 1 == stop:
+                break
+    run.progress(run.tree.size, run.offset)
+
+
+def _stream(run: _Run, par: Parallel, snap: Snapshot | None, durable: bool,
+            snapshot_seconds: float, shard_bytes: int | None) -> None:
+    path = run.record / ENTRIES
+    if not path.exists():
+        raise VerificationFailed(Failure("V15", None, f"{ENTRIES} is missing"))
+    size = path.stat().st_size
+    cps_sha = file_sha256(run.record / CHECKPOINTS) if durable else ""
+    if snap is not None and (snap.entries_bytes != size or snap.checkpoints_sha256 != cps_sha):
+        raise _Restart("the record is not the one the snapshot was taken of")
+    t0 = time.perf_counter()
+    _prefix(run, path, snap)
+    if snap is not None:
+        if (run.tree.size, run.offset, run.tree.root().hex()) != (snap.size, snap.offset,
+                                                                  snap.root):
+            raise _Restart("the verified part of the record has changed")
+        run.restore(snap)
+    elapsed0 = snap.seconds if snap is not None else 0.0
+    if run.offset >= size or run.ledger.phase != "voting":
+        return
+    ctx = run.ledger.context
+    assert ctx is not None
+    backend = make_backend(par)
+    run.report.workers = backend.slots
+    run.report.backend = backend.label
+    try:
+        backend.start(ctx)
+        _shards(run, backend, path, size, shard_bytes, durable, snapshot_seconds,
+                lambda: run.snapshot(size, cps_sha, elapsed0 + time.perf_counter() - t0))
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        backend.close()
+    if run.pending is not None:
+        raise VerificationFailed(run.pending)
+
+
+def _shards(run: _Run, backend: Backend, path: Path, size: int, shard_bytes: int | None,
+            durable: bool, snapshot_seconds: float, snapshot: Callable[[], Snapshot]) -> None:
+    """Submit shards of the rest of the record, at most 2 per worker ahead of the one applied
+    next, and apply them in record order as they complete."""
+    step = shard_bytes or min(SHARD_BYTES, max(MIN_SHARD_BYTES,
+                                                (size - run.offset) // (4 * backend.slots)))
+    window = 2 * backend.slots
+    where = str(path.resolve())
+    pos, submitted, applied = run.offset, 0, 0
+    ready: dict[int, ShardResult] = {}
+    last_snap = time.perf_counter()
+    while True:
+        while pos < size and submitted - applied < window:
+            backend.submit(ShardSpec(submitted, where, pos, min(pos + step, size),
+                                     aligned=submitted == 0))
+            pos += step
+            submitted += 1
+        if applied == submitted:
+            return
+        res = backend.next_result()
+        ready[res.number] = res
+        while applied in ready:
+            run.apply_shard(ready.pop(applied))
+            applied += 1
+            run.progress(run.tree.size, run.offset)
+            now = time.perf_counter()
+            if durable and run.pending is None and run.ledger.phase == "voting" and \
+                    now - last_snap >= snapshot_seconds:
+                run.index.save_state(snapshot().encode())
+                last_snap = now

@@ -44,10 +44,14 @@ def _check_id(e: Exception, default: str) -> str:
 
 
 def verify_chunk(start: int, lines: list[bytes]) -> ChunkResult:
-    """Parse and check each entry; ballots' proof equations are checked in one batch, and if
-    the batch fails each ballot is checked alone to name the bad one."""
-    ctx = _CTX
-    assert ctx is not None, "worker not initialised"
+    """`check_lines` with the context set by `init` (the process-pool form)."""
+    assert _CTX is not None, "worker not initialised"
+    return check_lines(_CTX, start, lines)
+
+
+def check_lines(ctx: ElectionContext, start: int, lines: list[bytes]) -> ChunkResult:
+    """Parse and check each entry (numbered from `start`); ballots' proof equations are checked
+    in one batch, and if the batch fails each ballot is checked alone to name the bad one."""
     t0 = time.perf_counter()
     out = ChunkResult()
     batch = Batch()
