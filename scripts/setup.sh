@@ -20,3 +20,14 @@ extra=""
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extra}"
 echo "setup: .venv ready ($(.venv/bin/python --version))"
+# The browser booth (web/): installed from the lockfile and built into web/dist when npm is here.
+# Without Node.js the server, the demo and the CLI still run; only the booth pages are missing.
+if command -v npm >/dev/null; then
+  if [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+  fi
+  (cd web && npm run --silent build >/dev/null)
+  echo "setup: booth built in web/dist (node $(node --version))"
+else
+  echo "setup: npm not found: the browser booth (web/dist) is not built; everything else works" >&2
+fi
