@@ -9,6 +9,11 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** One entry per HTML page; the booth UI adds its pages here. */
 const pages: Record<string, string> = {
+  // The booth UI (web/src/ui): vote, lookup a tracking code, results, the public board.
+  main: resolve(here, 'index.html'),
+  lookup: resolve(here, 'lookup.html'),
+  results: resolve(here, 'results.html'),
+  board: resolve(here, 'board.html'),
   // Runs the shared test vectors inside a browser (tests only, not linked from the booth).
   vectors: resolve(here, 'src/vectors-page/vectors.html'),
 };

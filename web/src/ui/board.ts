@@ -1,0 +1,97 @@
+/** Board page: the latest signed checkpoints, each signature checked in this browser, and each
+ * checkpoint shown to extend the one before it by a consistency proof (spec §8.4, §8.5). */
+import { checkConsistency, fromHex, verifyCheckpoint } from '../crypto/index.ts';
+import { dateTime, num, t } from '../i18n';
+import { api, type CheckpointJson, type ElectionJson, type ResultsJson } from './api';
+import { byId, fill, h, hexCode, hexShort } from './dom';
+import { clearError, showError } from './errors';
+import { initShell, setFooterElection } from './shell';
+
+interface Row { cp: CheckpointJson; sigOk: boolean; consistent: boolean | null }
+
+let info: ElectionJson | null = null;
+let rows: Row[] = [];
+let turnout: ResultsJson['turnout'] | null = null;
+
+/** Check every signature, then each newer checkpoint against the next older one. */
+async function check(cps: CheckpointJson[], el: ElectionJson): Promise<Row[]> {
+  const out: Row[] = cps.map((cp) => {
+    try {
+      verifyCheckpoint(cp, el.board_key, el.election_id);
+      return { cp, sigOk: true, consistent: null };
+    } catch {
+      return { cp, sigOk: false, consistent: null };
+    }
+  });
+  // cps are newest first: row i extends row i + 1.
+  for (let i = 0; i + 1 < out.length; i++) {
+    const newer = out[i]!.cp, older = out[i + 1]!.cp;
+    try {
+      if (older.size > newer.size) throw new Error('a newer checkpoint is smaller');
+      if (older.size === newer.size) {
+        if (older.root !== newer.root) throw new Error('same size, different roots');
+      } else {
+        const p = await api.consistency(older.size, newer.size);
+        checkConsistency(older.size, newer.size, fromHex(older.root), fromHex(newer.root), p.proof.map((x) => fromHex(x)));
+      }
+      out[i]!.consistent = true;
+    } catch {
+      out[i]!.consistent = false;
+    }
+  }
+  return out;
+}
+
+function render(): void {
+  const summary = byId('board-summary');
+  const table = byId('checkpoints');
+  if (!info) return;
+  if (rows.length === 0) {
+    fill(summary, h('p', { class: 'notice' }, t('board_none')));
+    table.replaceChildren();
+    return;
+  }
+  const allOk = rows.every((r) => r.sigOk && r.consistent !== false);
+  const latest = rows[0]!.cp;
+  fill(summary,
+    h('p', { class: allOk ? 'ok-box ok-mark' : 'error-box bad-mark', id: 'board-verdict', 'data-ok': String(allOk) },
+      allOk ? t('board_all_ok', { n: rows.length }) : t('board_problem')),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('board_entries')), h('dd', { id: 'board-size' }, num(latest.size)),
+      turnout && h('dt', {}, t('turnout_ballots')), turnout && h('dd', {}, num(turnout.ballots)),
+      turnout && h('dt', {}, t('turnout_audits')), turnout && h('dd', {}, num(turnout.audits)),
+      h('dt', {}, t('board_key')), h('dd', {}, hexShort(info.board_key))));
+  fill(table, h('table', { id: 'cp-table' },
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', class: 'num' }, t('board_cp_size')),
+      h('th', { scope: 'col' }, t('board_cp_time')),
+      h('th', { scope: 'col' }, t('board_cp_root')),
+      h('th', { scope: 'col' }, t('board_cp_check')))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {},
+      h('td', { class: 'num' }, num(r.cp.size)),
+      h('td', {}, dateTime(r.cp.time)),
+      h('td', {}, hexCode(r.cp.root.slice(0, 16))),
+      h('td', {},
+        h('span', { class: r.sigOk ? 'ok-mark' : 'bad-mark' }, r.sigOk ? t('board_sig_ok') : t('board_bad_sig')),
+        r.consistent === null ? null : h('br'),
+        r.consistent === null ? null : h('span', { class: r.consistent ? 'ok-mark' : 'bad-mark' },
+          r.consistent ? t('board_consistent') : t('board_inconsistent'))))))));
+}
+
+async function load(): Promise<void> {
+  const err = byId('board-error');
+  try {
+    info = await api.election();
+    setFooterElection(info);
+    const [cps, res] = await Promise.all([api.checkpoints(20), api.results().catch(() => null)]);
+    turnout = res?.turnout ?? null;
+    rows = await check(cps.checkpoints, info);
+    clearError(err);
+    render();
+  } catch (e) {
+    showError(err, e);
+  }
+}
+
+initShell('board', render);
+void load();
