@@ -27,14 +27,16 @@ class Election:
     """Manifest, ceremony and credentials on a board; voting not yet open."""
 
     def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
-                 voters: int = 4, trustees: int = 3, threshold: int = 2) -> None:
+                 voters: int = 4, trustees: int = 3, threshold: int = 2,
+                 question: Text | None = None, option_texts: list[Text] | None = None) -> None:
         self.path = path
         self.organizer, self.registrar, self.board_secret = (bip340.generate_secret()
                                                              for _ in range(3))
         self.tkeys = [TrusteeKeys.generate() for _ in range(trustees)]
         unsigned = build_manifest(
-            election_id="test-election", question=Text(fa="پرسش؟", en="Question?"),
-            options=[Text(fa=f"گزینه {i}", en=f"Option {i}") for i in range(options)],
+            election_id="test-election", question=question or Text(fa="پرسش؟", en="Question?"),
+            options=option_texts or [Text(fa=f"گزینه {i}", en=f"Option {i}")
+                                     for i in range(options)],
             min_selections=lo, max_selections=hi, opens=NOW - 3600, closes=NOW + 86400,
             organizer_key=bip340.public_key(self.organizer),
             registrar_key=bip340.public_key(self.registrar),
