@@ -35,6 +35,8 @@ export interface BoothContext {
 /** Build the context from a parsed manifest and the open entry's values. */
 export function createContext(manifest: Manifest, jointKey: Point, credentialCount: number, credentialHash: Uint8Array): BoothContext {
   const mh = manifest.hash;
+  // Every ballot multiplies K a dozen times: noble's window table for K (built on first use).
+  jointKey.precompute(8);
   return {
     manifest, manifestHash: mh, jointKey, credentialCount, credentialHash,
     hash: electionHash(mh, jointKey, credentialCount, credentialHash),
