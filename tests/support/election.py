@@ -28,7 +28,8 @@ class Election:
 
     def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
                  voters: int = 4, trustees: int = 3, threshold: int = 2,
-                 question: Text | None = None, option_texts: list[Text] | None = None) -> None:
+                 question: Text | None = None, option_texts: list[Text] | None = None,
+                 booth: bytes | None = None) -> None:
         self.path = path
         self.organizer, self.registrar, self.board_secret = (bip340.generate_secret()
                                                              for _ in range(3))
@@ -42,7 +43,7 @@ class Election:
             registrar_key=bip340.public_key(self.registrar),
             board_key=bip340.public_key(self.board_secret),
             trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
-            threshold=threshold)
+            threshold=threshold, booth=booth)
         self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
         self.store = SQLiteStore(path)
         self.eb = ElectionBoard(self.store, self.board_secret, m.hash.hex())

@@ -5,13 +5,13 @@ both the log and the ledger as they were."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..protocol.canonical import canonical_bytes, parse_canonical
-from ..protocol.errors import Rejected
+from ..protocol.errors import ProtocolError, Rejected
 from ..protocol.ledger import BallotFacts, Ledger
 from ..protocol.checkpoint import Checkpoint
 from .log import Board
@@ -53,6 +53,13 @@ class ElectionBoard:
         for idx, data in store.entries(self.ledger.entries, size):
             self.ledger.ingest(parse_canonical(data), idx)
 
+    def sync(self) -> int:
+        """Catch up the log's tree and the ledger with entries other processes appended (the
+        CLI writing the same file while a server runs); return the log's size."""
+        size = self.board.sync()
+        self._catch_up(size)
+        return size
+
     def _check_period(self, entry: Any) -> None:
         """Ballots and audits only within the manifest's voting period, by the board's clock."""
         m = self.ledger.manifest
@@ -92,6 +99,39 @@ class ElectionBoard:
                 self._catch_up(self.board.store.size())
             raise
         return rec.index, out[0]
+
+    def submit_verified(self, items: Sequence[tuple[bytes, BallotFacts]]
+                        ) -> list[int | ProtocolError]:
+        """Group commit of ballots and audits whose signature and proofs were already checked
+        (`Ledger.check_alone` on exactly these bytes, e.g. in worker processes; the caller
+        vouches for that). One write transaction and one durable commit for the whole batch;
+        each item is applied (period, V10–V12) or refused on its own. Returns per item its
+        index, or the refusal (and then nothing of it is stored)."""
+        refused: dict[int, ProtocolError] = {}
+        applied = False
+
+        def check(i: int, index: int) -> bool:
+            nonlocal applied
+            if self.ledger.entries != index:
+                self._catch_up(index)
+            facts = items[i][1]
+            try:
+                self._check_period({"type": facts.kind})
+                self.ledger.apply_checked(facts, index)
+            except ProtocolError as e:
+                refused[i] = e
+                return False
+            applied = True
+            return True
+
+        try:
+            receipts = self.board.append_each_checked([data for data, _ in items], check)
+        except BaseException:
+            if applied:  # the ledger took entries the store did not: start again from disk
+                self.ledger = Ledger()
+                self._catch_up(self.board.store.size())
+            raise
+        return [refused[i] if r is None else r.index for i, r in enumerate(receipts)]
 
     def submit(self, entry: dict[str, Any]) -> tuple[int, BallotFacts | None]:
         return self.submit_bytes(canonical_bytes(entry))

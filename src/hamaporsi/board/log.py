@@ -9,7 +9,7 @@ log. On open every stored checkpoint is checked against the rebuilt tree and the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..crypto import bip340
@@ -112,6 +112,22 @@ class Board:
         self._extend_to(index)
         self._tree.append(leaf_hash(entry))
         return AppendReceipt(index, leaf_hash(entry))
+
+    def append_each_checked(self, entries: Sequence[bytes], check: Callable[[int, int], bool]
+                            ) -> list[AppendReceipt | None]:
+        """Group commit: append, in one transaction, each entry whose `check(i, index)` is True
+        (no other writer in between); per entry its receipt, or None if skipped."""
+        indices = self.store.append_each_checked(entries, check)
+        out: list[AppendReceipt | None] = []
+        for data, index in zip(entries, indices, strict=True):
+            if index is None:
+                out.append(None)
+                continue
+            self._extend_to(index)
+            h = leaf_hash(data)
+            self._tree.append(h)
+            out.append(AppendReceipt(index, h))
+        return out
 
     def append_many(self, entries: Iterable[bytes]) -> list[AppendReceipt]:
         """Durably append all `entries` in one transaction; return their receipts."""

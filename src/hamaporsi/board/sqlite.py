@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from ..protocol.errors import MalformedInput
@@ -203,6 +203,31 @@ class SQLiteStore:
             raise _translate(e) from e
         return idx
 
+    def append_each_checked(self, entries: Sequence[bytes],
+                            check: Callable[[int, int], bool]) -> list[int | None]:
+        """Group commit: in one write transaction, append each entry whose `check(i, index)`
+        returns True, at the next index, and skip the others; one COMMIT (one fsync) for all.
+        Returns per entry its index or None. If the transaction fails nothing is stored."""
+        for data in entries:
+            if not isinstance(data, bytes):
+                raise TypeError(f"entry must be bytes, got {type(data).__name__}")
+        out: list[int | None] = []
+        try:
+            with self._write():
+                idx = self._next_index()
+                for i, data in enumerate(entries):
+                    if not check(i, idx):
+                        out.append(None)
+                        continue
+                    self.conn.execute(
+                        "INSERT INTO entries (idx, leaf_hash, data) VALUES (?, ?, ?)",
+                        (idx, leaf_hash(data), data))
+                    out.append(idx)
+                    idx += 1
+        except sqlite3.IntegrityError as e:
+            raise _translate(e) from e
+        return out
+
     def size(self) -> int:
         """Number of entries stored (MAX(idx)+1; indices are dense, so O(log n))."""
         return self._next_index()
@@ -292,9 +317,8 @@ class SQLiteStore:
             "SELECT size, body, signature FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         return None if row is None else self._load_checkpoint(*row)
 
-    def checkpoints(self) -> Iterator[Checkpoint]:
-        """Stream every checkpoint in increasing size, PAGE rows per query."""
-        after = -1
+    def checkpoints(self, after: int = -1) -> Iterator[Checkpoint]:
+        """Stream every checkpoint of size > `after` in increasing size, PAGE rows per query."""
         while True:
             rows = self.conn.execute(
                 "SELECT size, body, signature FROM checkpoints WHERE size > ?"

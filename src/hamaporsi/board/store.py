@@ -7,7 +7,7 @@ exists for every 0 ≤ i < size(), and nothing once stored is ever changed or re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..protocol.checkpoint import Checkpoint
@@ -27,6 +27,12 @@ class BoardStore(Protocol):
 
     def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
         """Append at index size() only if check(size()) returns, under the write lock."""
+        ...
+
+    def append_each_checked(self, entries: Sequence[bytes],
+                            check: Callable[[int, int], bool]) -> list[int | None]:
+        """One write transaction: append each entry i whose check(i, next index) is True, skip
+        the others; returns per entry its index or None (group commit: one durable commit)."""
         ...
 
     def size(self) -> int:
@@ -53,8 +59,8 @@ class BoardStore(Protocol):
         """The checkpoint with the largest size, or None if there is none yet."""
         ...
 
-    def checkpoints(self) -> Iterator[Checkpoint]:
-        """Stream every stored checkpoint in increasing size."""
+    def checkpoints(self, after: int = -1) -> Iterator[Checkpoint]:
+        """Stream every stored checkpoint of size > `after` in increasing size."""
         ...
 
     def close(self) -> None:

@@ -17,9 +17,13 @@ def _demo(a: argparse.Namespace) -> int:
         raise SystemExit("hamaporsi demo: error: --voters and --trustees must be at least 1")
     if not 1 <= a.threshold <= a.trustees:
         raise SystemExit("hamaporsi demo: error: --threshold must be between 1 and --trustees")
-    return run_demo(DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
-                               out=Path(a.out) if a.out else _fresh_dir("hamaporsi-demo"),
-                               blank=not a.no_blank, seed=a.seed, workers=a.workers))
+    cfg = DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
+                     out=Path(a.out) if a.out else _fresh_dir("hamaporsi-demo"),
+                     blank=not a.no_blank, seed=a.seed, workers=a.workers)
+    if a.serve:
+        from .serve import demo_serve
+        return demo_serve(a, cfg)
+    return run_demo(cfg)
 
 
 def _fresh_dir(base: str) -> Path:
@@ -77,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-blank", action="store_true", help="no explicit blank option")
     d.add_argument("--seed", type=int, default=None, help="seed for the simulated voters' choices")
     d.add_argument("--workers", type=int, default=None, help="verifier processes (default: cores)")
+    d.add_argument("--serve", action="store_true",
+                   help="open voting, then serve the booth for people to vote in a browser "
+                        "until Ctrl-C; then finish and verify")
+    from . import serve
+    serve.add_server_args(d)
     d.set_defaults(func=_demo)
 
     v = sub.add_parser("verify", help="re-check an exported record from the record alone")
@@ -90,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import simulate
     simulate.add_subcommand(sub)
+
+    serve.add_subcommand(sub)
 
     from . import roles
     roles.add_subcommands(sub)

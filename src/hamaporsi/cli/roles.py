@@ -120,6 +120,9 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--opens", type=_unix_time, default=None, help="unix time (default: now)")
     p.add_argument("--closes", type=_unix_time, default=None,
                    help="unix time (default: opens + 1 day)")
+    p.add_argument("--booth", default=None, metavar="DIR",
+                   help="built booth (web/dist) whose fingerprint the manifest states, so "
+                        "anyone can compare the served booth with it")
     p.set_defaults(func=setup.organizer_create)
 
     p = o.add_parser("joint-key", help="post the joint key computed from the ceremony")

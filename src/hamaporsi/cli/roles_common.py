@@ -173,18 +173,25 @@ def _require_board_file(board: str | os.PathLike[str]) -> Path:
     return p
 
 
-@contextmanager
-def open_board(board: str) -> Iterator[ElectionBoard]:
-    """The election board in `board` with the operator key beside it; the store is closed after.
-    Replays and re-checks the whole log on open."""
-    p = _require_board_file(board)
-    kp = board_key_path(p)
+def read_board_key(board: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """The board operator's secret and the election id from the key file beside `board`."""
+    kp = board_key_path(board)
     o = read_json(kp, "board key file")
     if not isinstance(o, dict) or set(o) != {"role", "board_secret", "election"} or \
             o.get("role") != "board":
         raise CLIError(f"{kp} is not a board key file")
     secret = codec.hex_bytes(o["board_secret"], 32, f"{kp}: board_secret")
     election = codec.hex_bytes(o["election"], 32, f"{kp}: election").hex()
+    return secret, election
+
+
+@contextmanager
+def open_board(board: str) -> Iterator[ElectionBoard]:
+    """The election board in `board` with the operator key beside it; the store is closed after.
+    Replays and re-checks the whole log on open."""
+    p = _require_board_file(board)
+    kp = board_key_path(p)
+    secret, election = read_board_key(p)
     store = SQLiteStore(p)
     try:
         eb = ElectionBoard(store, secret, election)

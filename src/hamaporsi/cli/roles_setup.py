@@ -91,6 +91,12 @@ def organizer_create(a: argparse.Namespace) -> int:
                 for t in a.trustee]
     if len(a.option) < 2:
         raise CLIError("give at least two --option \"fa|en\"")
+    booth = None
+    if a.booth is not None:
+        from ..server.bundle import bundle_hash
+        if not (Path(a.booth) / "index.html").is_file():
+            raise CLIError(f"--booth {a.booth}: no built booth there (index.html)")
+        booth = bundle_hash(a.booth)
     now = int(time.time())
     opens = now if a.opens is None else a.opens
     closes = opens + 86400 if a.closes is None else a.closes
@@ -100,7 +106,7 @@ def organizer_create(a: argparse.Namespace) -> int:
         options=[_option(o) for o in a.option], min_selections=a.min, max_selections=a.max,
         opens=opens, closes=closes, organizer_key=bip340.public_key(organizer),
         registrar_key=registrar, board_key=bip340.public_key(board_secret), trustees=trustees,
-        threshold=a.threshold)
+        threshold=a.threshold, booth=booth)
     manifest = parse_manifest(sign_entry(unsigned, organizer))
     Ledger().ingest(manifest.entry, 0)  # every rule checked before any file is written
     mh = manifest.hash.hex()
@@ -119,7 +125,8 @@ def organizer_create(a: argparse.Namespace) -> int:
         raise
     say(f"created board {board} for referendum '{manifest.election_id}': "
         f"{len(trustees)} trustees, threshold {manifest.threshold}; operator key {kp}",
-        f"manifest hash {mh}")
+        f"manifest hash {mh}"
+        + ("" if booth is None else f"; booth fingerprint {booth.hex()}"))
     return 0
 
 

@@ -81,6 +81,15 @@ class MemoryIndex:
     def voters(self) -> int:
         return len(self._last)
 
+    def holder(self, value: bytes) -> int | None:
+        """The entry that claimed `value` (a tracking code, α or proof commitment), if any."""
+        return self._unique.get(value)
+
+    def last(self, credential: bytes) -> int | None:
+        """The entry of the credential's counting ballot, if it has one."""
+        got = self._last.get(credential)
+        return None if got is None else got[0]
+
 
 def encode_cts(cts: tuple[Ciphertext, ...]) -> bytes:
     return b"".join(c.encode() for c in cts)

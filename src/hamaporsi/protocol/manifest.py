@@ -74,6 +74,8 @@ class Manifest:
     trustees: tuple[TrusteeInfo, ...]
     threshold: int
     entry: dict[str, Any]
+    booth: bytes | None = None
+    """SHA-256 of the booth bundle the organizer published (spec §5.2), if stated."""
 
     @property
     def hash(self) -> bytes:
@@ -107,9 +109,11 @@ class Manifest:
 def build_manifest(*, election_id: str, question: Text, options: list[Text],
                    min_selections: int, max_selections: int, opens: int, closes: int,
                    organizer_key: bytes, registrar_key: bytes, board_key: bytes,
-                   trustees: list[TrusteeInfo], threshold: int) -> dict[str, Any]:
-    """The unsigned manifest entry; sign it with the organizer key and parse it back."""
-    return {
+                   trustees: list[TrusteeInfo], threshold: int,
+                   booth: bytes | None = None) -> dict[str, Any]:
+    """The unsigned manifest entry; sign it with the organizer key and parse it back. `booth`:
+    the booth bundle's hash (spec §5.2), stated only when given."""
+    out: dict[str, Any] = {
         "type": "manifest", "spec": SPEC_VERSION, "election_id": election_id,
         "question": question.to_json(), "options": [o.to_json() for o in options],
         "min_selections": min_selections, "max_selections": max_selections,
@@ -118,16 +122,22 @@ def build_manifest(*, election_id: str, question: Text, options: list[Text],
         "board_key": board_key.hex(),
         "trustees": [t.to_json() for t in trustees], "threshold": threshold,
     }
+    if booth is not None:
+        if not isinstance(booth, bytes) or len(booth) != 32:
+            raise ValueError("booth must be a 32-byte SHA-256 digest")
+        out["booth"] = booth.hex()
+    return out
 
 
 MANIFEST_KEYS = {"type", "spec", "election_id", "question", "options", "min_selections",
                  "max_selections", "opens", "closes", "organizer_key", "registrar_key",
                  "board_key", "trustees", "threshold", "sig"}
+OPTIONAL_KEYS = frozenset({"booth"})
 
 
 def parse_manifest(entry: Any) -> Manifest:
     """Check every field and the organizer's signature (check V1)."""
-    o = codec.obj(entry, "manifest", MANIFEST_KEYS)
+    o = codec.obj(entry, "manifest", MANIFEST_KEYS, OPTIONAL_KEYS)
     if o["type"] != "manifest" or o["spec"] != SPEC_VERSION:
         raise MalformedInput(f"manifest: type/spec must be manifest/{SPEC_VERSION}",
                              code="bad_field")
@@ -156,6 +166,7 @@ def parse_manifest(entry: Any) -> Manifest:
         board_key=codec.hex_bytes(o["board_key"], 32, "manifest.board_key"),
         trustees=trustees,
         threshold=codec.integer(o["threshold"], "manifest.threshold", 1, len(trustees)),
-        entry=dict(o))
+        entry=dict(o),
+        booth=codec.hex_bytes(o["booth"], 32, "manifest.booth") if "booth" in o else None)
     verify_entry(m.entry, m.organizer_key, check="V1", what="manifest")
     return m

@@ -46,6 +46,16 @@ class LeafSource(Protocol):
         ...
 
 
+@runtime_checkable
+class RootSource(Protocol):
+    """A source that knows MTH(D[start:end]) itself (a cache of subtree hashes, say), so that
+    proofs cost O(log n) look-ups instead of re-hashing the leaves."""
+
+    def range_root(self, start: int, end: int) -> bytes:
+        """MTH of the leaves start..end-1."""
+        ...
+
+
 Leaves = LeafSource | Sequence[bytes]
 
 
@@ -137,6 +147,14 @@ def _reader(leaves: Leaves) -> Callable[[int, int], Sequence[bytes]]:
     return read
 
 
+def _roots(leaves: Leaves | RootSource) -> Callable[[int, int], bytes]:
+    """MTH(D[start:end]) as a function: the source's own when it has one, else by hashing."""
+    if isinstance(leaves, RootSource):
+        return leaves.range_root
+    read = _reader(leaves)
+    return lambda start, end: _range_root(read, start, end)
+
+
 def _range_root(read: Callable[[int, int], Sequence[bytes]], start: int, end: int) -> bytes:
     """MTH(D[start:end]), streaming the leaf hashes CHUNK at a time."""
     builder = TreeBuilder()
@@ -163,28 +181,29 @@ def _check_int(name: str, value: object) -> None:
         raise TypeError(f"{name} must be an int")
 
 
-def inclusion_proof(leaves: Leaves, index: int, size: int) -> list[bytes]:
+def inclusion_proof(leaves: Leaves | RootSource, index: int, size: int) -> list[bytes]:
     """PATH(index, D[0:size]) of RFC 9162 §2.1.3.1: sibling hashes from the leaf up to the root."""
     _check_int("index", index)
     _check_int("size", size)
     if not 0 <= index < size:
         raise RangeError(f"no leaf {index} in a tree of size {size}")
-    read = _reader(leaves)
+    root_of = _roots(leaves)
     path: list[bytes] = []
     lo, hi, m = 0, size, index
     while hi - lo > 1:  # descend; siblings are collected top-down, returned bottom-up
         k = _largest_pow2_below(hi - lo)
         if m < k:
-            path.append(_range_root(read, lo + k, hi))
+            path.append(root_of(lo + k, hi))
             hi = lo + k
         else:
-            path.append(_range_root(read, lo, lo + k))
+            path.append(root_of(lo, lo + k))
             lo, m = lo + k, m - k
     path.reverse()
     return path
 
 
-def consistency_proof(leaves: Leaves, old_size: int, new_size: int) -> list[bytes]:
+def consistency_proof(leaves: Leaves | RootSource, old_size: int,
+                      new_size: int) -> list[bytes]:
     """PROOF(old_size, D[0:new_size]) of RFC 9162 §2.1.4.1; empty when old_size is 0 or new_size."""
     _check_int("old_size", old_size)
     _check_int("new_size", new_size)
@@ -192,19 +211,19 @@ def consistency_proof(leaves: Leaves, old_size: int, new_size: int) -> list[byte
         raise RangeError(f"no consistency proof from size {old_size} to {new_size}")
     if old_size in (0, new_size):
         return []
-    read = _reader(leaves)
+    root_of = _roots(leaves)
     proof: list[bytes] = []
     lo, hi, m, complete = 0, new_size, old_size, True
     while m != hi - lo:  # SUBPROOF(m, D[lo:hi], complete), unrolled
         k = _largest_pow2_below(hi - lo)
         if m <= k:
-            proof.append(_range_root(read, lo + k, hi))
+            proof.append(root_of(lo + k, hi))
             hi = lo + k
         else:
-            proof.append(_range_root(read, lo, lo + k))
+            proof.append(root_of(lo, lo + k))
             lo, m, complete = lo + k, m - k, False
     if not complete:
-        proof.append(_range_root(read, lo, hi))
+        proof.append(root_of(lo, hi))
     proof.reverse()
     return proof
 

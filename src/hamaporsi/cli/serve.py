@@ -1,0 +1,89 @@
+"""`hamaporsi serve`: the casting server and public board over a board file (issue 3). The
+organizer, registrar and trustees keep using their commands on the same file meanwhile."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from ..server.config import DEFAULT_BODY_CAP, ServerConfig, default_web_dir
+from .roles_common import CLIError, command, read_board_key, say
+
+
+def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="serve the booth and the board's HTTP API",
+                       description="Serve the voting booth and the HTTP API (docs/api.md) over "
+                                   "a board file, signing a checkpoint every few seconds while "
+                                   "ballots arrive. Ctrl-C stops it.")
+    p.add_argument("--db", "--board", dest="db", required=True, metavar="PATH",
+                   help="board database (SQLite); its operator key is PATH with .key.json")
+    add_server_args(p)
+    p.set_defaults(func=serve_command)
+
+
+def add_server_args(p: argparse.ArgumentParser, *, port: int = 8000) -> None:
+    """Options shared by `serve` and `demo --serve`."""
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=port, help="TCP port (default: %(default)s)")
+    p.add_argument("--checkpoint-every", type=float, default=2.0, metavar="SECONDS",
+                   help="sign a checkpoint this often when the board grew (default: "
+                        "%(default)s)")
+    p.add_argument("--web", default=None, metavar="DIR",
+                   help="built booth to serve (default: web/dist if it is built)")
+    p.add_argument("--verify-workers", type=int, default=None, metavar="N",
+                   help="processes checking ballot proofs (default: one per core; 0: a "
+                        "thread)")
+
+
+def server_config(a: argparse.Namespace, db: Path) -> ServerConfig:
+    """The ServerConfig from the command line and the board's key file."""
+    if not db.is_file():
+        raise CLIError(f"no board at {db} (create one with `hamaporsi organizer create`)")
+    secret, election = read_board_key(db)
+    web = Path(a.web) if a.web else default_web_dir()
+    if web is not None and not (web / "index.html").is_file():
+        raise CLIError(f"{web} holds no built booth (index.html); build it with "
+                       "`cd web && npm ci && npm run build`")
+    workers = (os.cpu_count() or 1) if a.verify_workers is None else a.verify_workers
+    try:
+        return ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
+                            port=a.port, checkpoint_every=a.checkpoint_every, web_dir=web,
+                            verify_workers=workers, body_cap=DEFAULT_BODY_CAP)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+
+
+@command("serve")
+def serve_command(a: argparse.Namespace) -> int:
+    from ..server.run import serve
+    cfg = server_config(a, Path(a.db))
+    say(f"serving board {cfg.db} on http://{cfg.host}:{cfg.port}/ "
+        f"(booth: {cfg.web_dir or 'not built'}; API: /api/election, /openapi.json); "
+        "Ctrl-C stops")
+    serve(cfg)
+    return 0
+
+
+def demo_serve(a: argparse.Namespace, cfg: Any) -> int:
+    """`hamaporsi demo --serve`: the demo's referendum, served for people to vote in a browser."""
+    from ..server.bundle import bundle_hash
+    from ..server.run import serve
+    from .demo import serve_demo
+    web = Path(a.web) if a.web else default_web_dir()
+    if web is not None and not (web / "index.html").is_file():
+        raise SystemExit(f"hamaporsi demo: error: {web} holds no built booth (index.html)")
+    cfg.booth = None if web is None else bundle_hash(web)
+    workers = (os.cpu_count() or 1) if a.verify_workers is None else a.verify_workers
+
+    def run(db: Path, secret: bytes, election: str) -> None:
+        serve(ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
+                           port=a.port, checkpoint_every=a.checkpoint_every, web_dir=web,
+                           verify_workers=workers))
+
+    if web is None:
+        print("note: the booth is not built (cd web && npm ci && npm run build); serving the "
+              "API only", flush=True)
+    return serve_demo(cfg, run, f"http://{a.host}:{a.port}/")

@@ -1,0 +1,139 @@
+"""`create_app(config)`: the FastAPI app of `hamaporsi serve` — the API of docs/api.md, the booth's
+static files, security headers around everything, errors as {"error", "detail", "message"}."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
+
+from .. import __version__
+from ..board.errors import BoardError
+from . import checkpointer, routes_cast, routes_read
+from .bundle import bundle_hash
+from .cast import Caster
+from .config import ServerConfig
+from .errors import ApiError, error_body
+from .security import SecurityHeaders
+from .service import BoardService
+from .static import mount_booth
+
+log = logging.getLogger("hamaporsi.server")
+JSON = "application/json"
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
+              415: "unsupported_media_type"}
+
+
+class HamaporsiApp(FastAPI):
+    """FastAPI with the security headers outside everything, 500 pages included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def _error(status: int, code: str, detail: str,
+           headers: dict[str, str] | None = None) -> Response:
+    return Response(error_body(code, detail), status_code=status, media_type=JSON,
+                    headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def api_error(_: Request, e: Exception) -> Response:
+        assert isinstance(e, ApiError)
+        return _error(e.status, e.code, e.detail, e.headers)
+
+    async def http_error(_: Request, e: Exception) -> Response:
+        assert isinstance(e, HTTPException)
+        code = HTTP_CODES.get(e.status_code, "bad_request")
+        detail = e.detail if isinstance(e.detail, str) else code
+        return _error(e.status_code, code, detail, dict(e.headers or {}))
+
+    async def validation_error(_: Request, e: Exception) -> Response:
+        assert isinstance(e, RequestValidationError)
+        parts = [f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg', '')}"
+                 for err in e.errors()[:3]]
+        return _error(400, "bad_request", "; ".join(parts) or "invalid parameters")
+
+    async def board_error(_: Request, e: Exception) -> Response:
+        log.error("board error: %s", e)
+        return _error(503, "unavailable", "the board cannot serve this request now")
+
+    async def internal(_: Request, e: Exception) -> Response:
+        return _error(500, "internal_error", "unexpected server error")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(BoardError, board_error)
+    app.add_exception_handler(sqlite3.Error, board_error)
+    app.add_exception_handler(Exception, internal)
+
+
+def _tidy_openapi(app: FastAPI) -> None:
+    """Drop FastAPI's automatic 422 (our parameter errors are 400 `bad_request`)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                r422 = op.get("responses", {}).get("422", {})
+                ref = str(r422.get("content", {}).get(JSON, {}).get("schema", {}).get("$ref"))
+                if ref.endswith("/HTTPValidationError"):
+                    del op["responses"]["422"]
+        comps = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            comps.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    """The app over the board in `config.db`; the board opens when the app starts (lifespan)."""
+    service = BoardService(config)
+    caster = Caster(service, config)
+    if config.web_dir is not None and (config.web_dir / "index.html").is_file():
+        service.booth_hash = bundle_hash(config.web_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.astart()
+        await caster.start_verifier()
+        task = asyncio.create_task(checkpointer.run(service, caster, config.checkpoint_every))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            try:  # every acknowledged entry leaves with a checkpoint that covers it
+                await checkpointer.tick(service, caster)
+            finally:
+                caster.close()
+                await service.astop()
+
+    app = HamaporsiApp(
+        title="hamaporsi", version=__version__, lifespan=lifespan, docs_url=None,
+        redoc_url=None, openapi_url="/openapi.json",
+        description="Casting server and public board of a hamaporsi referendum (docs/api.md).")
+    app.state.service = service
+    app.state.caster = caster
+    app.state.config = config
+    _install_error_handlers(app)
+    app.include_router(routes_cast.router(caster, config.body_cap))
+    app.include_router(routes_read.router(service))
+    mount_booth(app, config.web_dir)
+    _tidy_openapi(app)
+    return app

@@ -1,0 +1,34 @@
+"""The board's checkpoint cadence (spec §5.7, §8.5.7): every `every` seconds, if the log grew,
+sign one checkpoint of the whole log. Never one per ballot, so that a checkpoint's time next to a
+single new entry does not publish when that voter voted (docs/security.md W3). Pending receipts
+become `included` at the next tick."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .cast import Caster
+from .service import BoardService
+
+log = logging.getLogger("hamaporsi.server")
+
+
+async def tick(service: BoardService, caster: Caster) -> None:
+    """One round: catch up, checkpoint if grown, start the verifier once voting opens."""
+    cp = await service.call(service.checkpoint_if_grown)
+    if cp is not None:
+        log.info("signed checkpoint at size %d", cp.size)
+    await caster.start_verifier()
+
+
+async def run(service: BoardService, caster: Caster, every: float) -> None:
+    """Tick forever (until cancelled); a failed round is logged and the next one runs."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await tick(service, caster)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("checkpoint round failed")

@@ -1,0 +1,60 @@
+"""The server's settings, fixed at start: where the board is, where to listen, and the limits."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_BODY_CAP = 64 * 1024
+"""Largest request body accepted (bytes). The largest ballot (32 options and a total proof over
+33 values) is about 36 KiB, an audit of it 39 KiB."""
+
+
+def default_web_dir() -> Path | None:
+    """The built booth: ./web/dist, else web/dist of the source checkout, else None."""
+    here = Path(__file__).resolve()
+    for cand in (Path.cwd() / "web" / "dist", here.parents[3] / "web" / "dist"):
+        if (cand / "index.html").is_file():
+            return cand
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything `create_app` needs. The board secret signs checkpoints; it is never shown."""
+
+    db: Path
+    board_secret: bytes = field(repr=False)
+    election_id: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    checkpoint_every: float = 2.0
+    """Seconds between signed checkpoints when the log grew (never one per ballot, spec §5.7)."""
+    body_cap: int = DEFAULT_BODY_CAP
+    rate_burst: int = 10
+    """Casts (ballots and audits) a credential may make at once …"""
+    rate_interval: float = 6.0
+    """… and then one more per this many seconds."""
+    web_dir: Path | None = None
+    verify_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Processes checking signatures and proofs; 0 checks them in a thread of this process."""
+    max_batch: int = 64
+    """Most ballots verified in one worker task, or committed in one transaction."""
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535 and self.port != 0:
+            raise ValueError("port must be in 1..65535 (0: any free port)")
+        if self.checkpoint_every <= 0:
+            raise ValueError("checkpoint interval must be positive")
+        if not 1024 <= self.body_cap <= 1 << 20:
+            raise ValueError("body cap must be between 1 KiB and 1 MiB (the entry limit)")
+        if self.rate_burst < 1 or self.rate_interval <= 0:
+            raise ValueError("rate limit: burst ≥ 1 and interval > 0")
+        if self.verify_workers < 0 or self.max_batch < 1:
+            raise ValueError("verify workers ≥ 0 and max batch ≥ 1")
+        if len(self.board_secret) != 32:
+            raise ValueError("board secret must be 32 bytes")

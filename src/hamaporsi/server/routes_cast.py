@@ -1,0 +1,76 @@
+"""POST /api/ballots and /api/audits: the body is the entry's exact canonical bytes, read with
+a size cap before anything else (issue 3 §4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from .cast import Caster
+from .errors import ApiError
+from .schemas import AUDIT_SCHEMA, BALLOT_SCHEMA, CastReceipt, errors, request_body
+
+JSON = "application/json"
+CAST_ERRORS = errors(400, 409, 413, 415, 422, 429, 503)
+
+
+def _content_type_ok(request: Request) -> bool:
+    """application/json, optionally with charset=utf-8 (the bytes are UTF-8 either way)."""
+    value = request.headers.get("content-type", "")
+    mime, _, params = value.partition(";")
+    if mime.strip().lower() != JSON:
+        return False
+    params = params.strip().lower().replace(" ", "")
+    return params in ("", "charset=utf-8")
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """The body, refusing with 413 as soon as it is known to exceed `cap` bytes: from
+    Content-Length before reading anything, else while streaming."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise ApiError.of("bad_request", "Content-Length is not a number")
+        if int(length) > cap:
+            raise ApiError.of("too_large", f"the body is {int(length)} bytes; the limit is {cap}")
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > cap:
+            raise ApiError.of("too_large", f"the body exceeds the limit of {cap} bytes")
+    return bytes(buf)
+
+
+def router(caster: Caster, body_cap: int) -> APIRouter:
+    r = APIRouter(tags=["casting"])
+
+    async def handle(request: Request, kind: str) -> Response:
+        if not _content_type_ok(request):
+            raise ApiError.of("unsupported_media_type",
+                              "send the entry as Content-Type: application/json")
+        data = await read_capped(request, body_cap)
+        body = await caster.cast(data, kind)
+        return Response(body, status_code=201, media_type=JSON)
+
+    @r.post("/api/ballots", status_code=201, response_model=None,
+            summary="Cast a ballot",
+            description="The body is the ballot entry's exact RFC 8785 bytes (spec §5.5). "
+                        "Non-canonical bytes, duplicate keys, bad proofs, unknown credentials, "
+                        "replays and casts outside the voting period are refused and nothing "
+                        "is stored. 201 returns a pending receipt: GET /api/ballots/{tracking"
+                        "_code} gives its inclusion proof once a signed checkpoint covers it.",
+            responses={201: {"model": CastReceipt, "description": "Stored"}, **CAST_ERRORS},
+            openapi_extra=request_body(BALLOT_SCHEMA))
+    async def post_ballot(request: Request) -> Response:
+        return await handle(request, "ballot")
+
+    @r.post("/api/audits", status_code=201, response_model=None,
+            summary="Audit (open) a ballot instead of casting it",
+            description="The body is the audit entry's exact RFC 8785 bytes (spec §5.6): the "
+                        "ballot with its choices and nonces. The audited ballot can never be "
+                        "cast; the device encrypts anew.",
+            responses={201: {"model": CastReceipt, "description": "Stored"}, **CAST_ERRORS},
+            openapi_extra=request_body(AUDIT_SCHEMA))
+    async def post_audit(request: Request) -> Response:
+        return await handle(request, "audit")
+
+    return r

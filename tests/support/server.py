@@ -1,0 +1,74 @@
+"""Helpers for driving the server in tests: its config over a test election, the board file's
+size through a connection of its own, and one checkpointer round on demand."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from typing import Any
+
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from hamaporsi.board.sqlite import SQLiteStore  # noqa: E402
+from hamaporsi.server import checkpointer  # noqa: E402
+from hamaporsi.server.config import ServerConfig  # noqa: E402
+
+from support.election import Election  # noqa: E402
+
+JSON = {"content-type": "application/json"}
+CLIENT = ("203.0.113.77", 43210)
+"""The address TestClient reports for every request (a documentation range, RFC 5737)."""
+
+
+def config_for(el: Election, **kw: Any) -> ServerConfig:
+    """Proofs checked in a thread, checkpoints only when a test ticks."""
+    base = ServerConfig(db=el.path, board_secret=el.board_secret,
+                        election_id=el.manifest.hash.hex(), verify_workers=0,
+                        checkpoint_every=3600.0)
+    return replace(base, **kw)
+
+
+def stored(el: Election) -> int:
+    """Entries in the board file, read through a connection of its own."""
+    with SQLiteStore(el.path) as s:
+        return s.size()
+
+
+def tick(c: TestClient) -> None:
+    """Run one checkpointer round now (what the cadence does every few seconds)."""
+    state = c.app.state  # type: ignore[attr-defined]
+    assert c.portal is not None
+    c.portal.call(checkpointer.tick, state.service, state.caster)
+
+
+def cast(c: TestClient, data: bytes, kind: str = "ballot",
+         headers: dict[str, str] | None = None) -> Any:
+    return c.post(f"/api/{kind}s", content=data, headers=JSON if headers is None else headers)
+
+
+def error_of(r: Any, status: int, code: str) -> dict[str, Any]:
+    """Check an error response: status, JSON {"error", "detail", "message"} with the code's
+    sentences in both languages; returns the body."""
+    from hamaporsi.server.messages import MESSAGES
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"error", "detail", "message"}
+    assert body["error"] == code
+    assert body["detail"].strip()
+    assert body["message"] == {"en": MESSAGES[code][0], "fa": MESSAGES[code][1]}
+    return body
+
+
+def tampered_proof(el: Election, voter: int = 0) -> bytes:
+    """A ballot of `voter`, signed by its credential, whose first proof challenge is wrong."""
+    from hamaporsi.crypto.group import scalar_bytes
+    from hamaporsi.protocol.canonical import canonical_bytes
+    from hamaporsi.protocol.signing import sign_entry
+    b = el.ballot(voter, [1]).entry
+    sel = [dict(s) for s in b["selections"]]
+    branch = dict(sel[0]["proof"][0])
+    branch["c"] = scalar_bytes((int(branch["c"], 16) + 1) % (1 << 255)).hex()
+    sel[0] = {**sel[0], "proof": [branch, sel[0]["proof"][1]]}
+    return canonical_bytes(sign_entry({**b, "selections": sel}, el.creds[voter].secret))
