@@ -7,7 +7,9 @@ Flow (spec §1): manifest, key ceremony (`run_ceremony`), the sorted credential 
 tally, decryption shares of the first k qualified trustees, the result, and a checkpoint signed
 by the board key every `checkpoint_every` entries (§8.5). Memory is flat in N: blocks in flight
 are bounded, the credential list is merged from sorted runs on disk, the Merkle tree keeps
-O(log n) hashes, and credential secrets are derived from the seed, never stored.
+O(log n) hashes, and credential secrets are derived from the seed, never stored (so are the
+organizer's, registrar's and board's keys: a simulated record proves nothing to anyone who knows
+its seed; the trustees' keys are fresh).
 
 The tally is computed from the nonces and choices the workers used — per stored option
 (Σr·G, Σm·G + Σr·K) — which is the homomorphic sum of the counting ballots without parsing
@@ -43,7 +45,7 @@ from ..protocol.tally import (combine, decryption_entry, parse_tally, result_ent
                               verify_decryption)
 from . import ballots
 from .credentials import credential_entries, scratch_dir, sorted_keys
-from .voters import BLOCK, Rates, blocks, public_keys
+from .voters import BLOCK, ROLES, Rates, blocks, public_keys, role_secret
 
 FORMAT = 1
 """Version of simulation.json; bump when the generator changes what it writes."""
@@ -193,7 +195,7 @@ def simulate(cfg: SimConfig, progress: Progress | None = None) -> dict[str, Any]
     t0 = time.perf_counter()
 
     # -- roles, manifest, ceremony -------------------------------------------------------------
-    organizer, registrar, board_secret = (bip340.generate_secret() for _ in range(3))
+    organizer, registrar, board_secret = (role_secret(cfg.seed, r) for r in ROLES)
     tkeys = [TrusteeKeys.generate() for _ in range(cfg.trustees)]
     now = int(time.time())
     texts = OPTION_TEXTS[:cfg.options] + [Text(fa=f"گزینه {i + 1}", en=f"Option {i + 1}")

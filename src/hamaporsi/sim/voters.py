@@ -15,13 +15,26 @@ BLOCK = 500
 """Voters per generation task; fixed, so the plan is the same for any number of processes."""
 
 
+def _derive(tag: bytes, seed: int, n: int) -> bytes:
+    d = hashlib.sha256(b"hamaporsi/sim/" + tag + b"\x00" + seed.to_bytes(16, "big", signed=True)
+                       + n.to_bytes(8, "big")).digest()
+    return scalar_bytes(int.from_bytes(d, "big") % (ORDER - 1) + 1)
+
+
 def credential_secret(seed: int, voter: int) -> bytes:
     """Voter `voter`'s credential secret: SHA-256(tag ‖ seed ‖ voter) mapped into [1, n−1].
 
     For simulation only: anyone who knows the seed knows every secret."""
-    d = hashlib.sha256(b"hamaporsi/sim/credential\x00" + seed.to_bytes(16, "big", signed=True)
-                       + voter.to_bytes(8, "big")).digest()
-    return scalar_bytes(int.from_bytes(d, "big") % (ORDER - 1) + 1)
+    return _derive(b"credential", seed, voter)
+
+
+ROLES = ("organizer", "registrar", "board")
+
+
+def role_secret(seed: int, role: str) -> bytes:
+    """The simulated organizer's, registrar's or board operator's signing secret (from the seed,
+    like the credentials: a simulated record can be re-sealed by whoever knows the seed)."""
+    return _derive(role.encode(), seed, ROLES.index(role))
 
 
 def public_keys(seed: int, first: int, count: int) -> bytes:

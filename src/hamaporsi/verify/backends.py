@@ -32,6 +32,7 @@ class Parallel:
     workers: int | None = None
     dask: bool = False
     scheduler: str | None = None
+    connect_timeout: float = 30.0
 
     @property
     def uses_dask(self) -> bool:
@@ -111,13 +112,15 @@ class DaskCluster:
     """Shards checked on Dask workers; each reads its byte range of the record itself.
     `distributed.as_completed` hands back results as workers finish them."""
 
-    def __init__(self, scheduler: str | None, workers: int) -> None:
+    def __init__(self, scheduler: str | None, workers: int, timeout: float = 30.0) -> None:
         try:
             from distributed import Client, LocalCluster, as_completed
         except ImportError as e:  # pragma: no cover - the `cluster` extra is missing
             raise BackendError("Dask is not installed: pip install 'hamaporsi[cluster]'") from e
         self._as_completed = as_completed
         self._cluster: Any = None
+        self._client: Any = None
+        self._ac: Any = None
         try:
             if scheduler is None:
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
@@ -126,7 +129,7 @@ class DaskCluster:
                 self._client = Client(self._cluster)
                 where = "local Dask cluster"
             else:
-                self._client = Client(scheduler, timeout=30)
+                self._client = Client(scheduler, timeout=timeout)
                 where = f"Dask at {scheduler}"
         except (OSError, TimeoutError) as e:
             self.close()
@@ -134,7 +137,6 @@ class DaskCluster:
         self.slots = max(1, sum(self._client.nthreads().values()))
         self.label = f"{where}, {self.slots} worker threads"
         self._ctx: Any = None
-        self._ac: Any = None
         self._run = uuid.uuid4().hex[:12]
 
     def start(self, ctx: ElectionContext) -> None:
@@ -156,11 +158,11 @@ class DaskCluster:
         return res
 
     def close(self) -> None:
-        client = getattr(self, "_client", None)
         if self._ac is not None:
             self._ac.clear()
-        if client is not None:
-            client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
@@ -168,6 +170,6 @@ class DaskCluster:
 
 def make_backend(p: Parallel) -> Backend:
     if p.uses_dask:
-        return DaskCluster(p.scheduler, p.local_workers())
+        return DaskCluster(p.scheduler, p.local_workers(), p.connect_timeout)
     n = p.local_workers()
     return InProcess() if n == 1 else ProcessPool(n)

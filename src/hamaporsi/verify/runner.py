@@ -177,6 +177,8 @@ class _Run:
         items = res.chunk.items
         per = res.chunk.seconds / max(1, len(items))
         leaves = res.leaves
+        if self.pending is None:
+            self.index.prepare(it[2] for it in items if it[0] == "facts")
         for off in range(res.lines):
             if self.pending is None:
                 try:
@@ -186,6 +188,7 @@ class _Run:
             self.leaf(leaves[32 * off:32 * off + 32])
             if self.pending is not None and self.last_cp_size > (self.pending.entry or 0):
                 raise VerificationFailed(self.pending)
+        self.index.flush()
         if self.pending is not None and res.read_error is not None:
             raise VerificationFailed(self.pending)
         if res.read_error is not None:
@@ -321,8 +324,11 @@ def _attempt(record: Path, par: Parallel, state_dir: Path, durable: bool,
             run = _Run(record, index, progress, expect_election)
         except VerificationFailed as e:
             return Report(workers=par.local_workers(), failure=e.failure), None
-        snap = Snapshot.decode(index.load_state() or b"{}") if use_snapshot else None
+        raw = index.load_state() if use_snapshot else None
+        snap = None if raw is None else Snapshot.decode(raw)
         try:
+            if raw is not None and snap is None:
+                raise _Restart("the snapshot is of another version")
             _stream(run, par, snap, durable, snapshot_seconds, shard_bytes)
         except _Restart:
             index.close()
