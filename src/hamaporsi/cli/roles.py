@@ -18,7 +18,7 @@ on stderr and exit status 2 (`voter check` exits 1 when a receipt does not hold)
     voter check --board B --receipt R                     (completes a pending receipt)
     board checkpoint --board B                           (the operator, on a schedule)
     organizer close --board B --organizer O
-    tally sum --board B --organizer O
+    tally sum --board B --organizer O [--workers N | --dask | --scheduler tcp://H:P]
     trustee decrypt --board B --key K --state S
     tally result --board B --organizer O                 → result table, result.png
     export --board B --out DIR                           → DIR/entries.jsonl, checkpoints.jsonl
@@ -185,6 +185,8 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = y.add_parser("sum", help="post the encrypted tally of the counting ballots")
     _board(p)
     _organizer(p)
+    from .parallel import add_parallel_args
+    add_parallel_args(p)  # the sum is computed by the verifier's parallel path
     p.set_defaults(func=vote.tally_sum)
     p = y.add_parser("result", help="combine the decryption shares and post the result")
     _board(p)

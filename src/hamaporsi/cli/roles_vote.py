@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -199,12 +200,24 @@ def board_checkpoint(a: argparse.Namespace) -> int:
 
 @command("tally sum")
 def tally_sum(a: argparse.Namespace) -> int:
+    """Sum the counting ballots with the verifier's parallel path (local processes or Dask)
+    over the board's record, check it against the board's own ledger, and post it."""
+    from ..verify.backends import BackendError
+    from ..verify.tally import TallyError, aggregate_tally
+    from .parallel import parallel_from
     with open_board(a.board) as eb:
         need_phase(eb, "closed", doing="sum the tally")
         organizer = organizer_secret(a, eb)
         led, ctx = eb.ledger, context_of(eb)
-        idx, _ = eb.submit(tally_entry(ctx, led.counted_totals(), led.index.voters(),
-                                       organizer))
+        eb.checkpoint()  # the exported record must be covered by a signed checkpoint
+        with tempfile.TemporaryDirectory(prefix="hamaporsi-tally-") as tmp:
+            try:
+                sums = aggregate_tally(eb.export(tmp), parallel=parallel_from(a))
+            except (TallyError, BackendError, ValueError) as e:
+                raise CLIError(f"cannot sum the tally: {e}") from e
+        if sums.totals != led.counted_totals() or sums.counted != led.index.voters():
+            raise CLIError("the board's ledger and its exported record disagree on the tally")
+        idx, _ = eb.submit(tally_entry(ctx, sums.totals, sums.counted, organizer))
         cp = eb.checkpoint()
         say(f"posted the encrypted tally of {led.index.voters()} counting ballots "
             f"({led.superseded} replaced by re-votes, {led.audits} audited) as entry {idx}",
