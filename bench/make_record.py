@@ -3,49 +3,30 @@
     .venv/bin/python bench/make_record.py 10000 [--options 2|3] [--revote-rate 0.0]
                                                [--workers 2] [--out DIR] [--force]
 
-Same flow as `hamaporsi demo` (manifest, key ceremony, credentials, open, ballots, close, tally,
-decryption by k trustees, result, signed checkpoints) but without the board's per-entry
-SQLite appends and ledger re-checks of every ballot:
-
-* setup entries (manifest … open) go through a `protocol.ledger.Ledger`, so the election
-  context is exactly what a verifier recomputes;
-* ballots are encrypted by a pool of processes (`encrypt_ballot`, chunks of voters), written
-  in order to entries.jsonl as they come back;
-* the tally is computed from the nonces and choices the workers used
-  (Σα = (Σr)·G, Σβ = (Σm)·G + (Σr)·K per stored option): no ciphertext is re-parsed;
-* the Merkle root is kept with `board.merkle.TreeBuilder` and checkpoints are signed with
-  `board.checkpoint.sign_checkpoint`.
+The record is made by `hamaporsi.sim` (the same code as `hamaporsi simulate`): manifest, key
+ceremony, credentials, open, ballots encrypted by a pool of processes and streamed to
+entries.jsonl, close, tally (from the nonces and choices the workers used), decryption by k
+trustees, result, signed checkpoints. Here every voter votes once (a fraction `--revote-rate`
+twice) and nobody audits, so ballots = voters.
 
 Records are cached under bench/data/ (gitignored); a record is reused when its meta.json says
-it was completed with the same parameters. The record is written to a temporary directory and
-renamed when complete, so an interrupted run leaves no half record behind.
+it was completed with the same parameters.
+
+`setup_election` (below) is a small in-memory election up to `open` with its credential
+secrets, for the per-ballot micro-benchmarks of bench/run.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
-import os
-import random
-import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:  # the modules moved from board/ to protocol/ during development
-    from hamaporsi.protocol.checkpoint import sign_checkpoint
-    from hamaporsi.protocol.merkle import TreeBuilder, leaf_hash
-except ImportError:  # pragma: no cover
-    from hamaporsi.board.checkpoint import sign_checkpoint  # type: ignore[no-redef]
-    from hamaporsi.board.merkle import TreeBuilder, leaf_hash  # type: ignore[no-redef]
 from hamaporsi.crypto import bip340
-from hamaporsi.crypto.elgamal import encrypt
-from hamaporsi.crypto.group import ORDER
-from hamaporsi.protocol.ballot import counted_totals, encrypt_ballot
-from hamaporsi.protocol.canonical import canonical_bytes
 from hamaporsi.protocol.ceremony import Ceremony, run_ceremony
 from hamaporsi.protocol.ceremony_entries import TrusteeKeys
 from hamaporsi.protocol.credentials import credential_entries
@@ -53,18 +34,17 @@ from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.ledger import Ledger
 from hamaporsi.protocol.manifest import Manifest, Text, build_manifest, parse_manifest
 from hamaporsi.protocol.signing import sign_entry
-from hamaporsi.protocol.tally import (combine, decryption_entry, parse_tally, result_entry,
-                                      tally_entry, verify_decryption)
+from hamaporsi.sim.generate import SimConfig, simulate
+from hamaporsi.sim.voters import Rates
 
 BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "data"
-FORMAT = 1  # bump when the generator changes what it writes
+FORMAT = 2  # bump when the generator changes what it writes (2: hamaporsi.sim)
 
 QUESTION = Text(fa="آیا با برگزاری انتخابات آزاد برای مجلس مؤسسان موافقید؟",
                 en="Do you agree to free elections for a constituent assembly?")
 YES_NO = [Text(fa="آری", en="Yes"), Text(fa="نه", en="No")]
 BLANK = Text(fa="سفید", en="Blank")
-WEIGHTS = [0.55, 0.38, 0.07]
 
 
 # -- the election up to `open` ---------------------------------------------------------------
@@ -132,37 +112,7 @@ def setup_election(n_credentials: int, options: int = 2, trustees: int = 3, thre
                  led.ceremony, creds, entries, ctx)  # type: ignore[arg-type]
 
 
-# -- ballots, in worker processes ----------------------------------------------------------
-
-_CTX: ElectionContext | None = None
-
-
-def _init_worker(ctx: ElectionContext) -> None:
-    global _CTX
-    _CTX = ctx
-
-
-def _encrypt_chunk(voters: list[tuple[bytes, bytes, list[int]]]
-                   ) -> tuple[list[bytes], list[int], list[int], int]:
-    """Encrypt each voter's ballots (the last one counts). Returns the canonical lines, and
-    per stored option Σr and Σm over the counting ballots, and the number of ballots."""
-    ctx = _CTX
-    assert ctx is not None
-    k = ctx.manifest.stored_options
-    rsum, msum = [0] * k, [0] * k
-    lines: list[bytes] = []
-    for secret, public, casts in voters:
-        for n, choice in enumerate(casts):
-            b = encrypt_ballot(ctx, secret, public, [choice])
-            lines.append(b.bytes)
-            if n == len(casts) - 1:
-                for i in range(k):
-                    rsum[i] = (rsum[i] + b.nonces[i]) % ORDER
-                    msum[i] += b.choices[i]
-    return lines, rsum, msum, len(lines)
-
-
-# -- the record -------------------------------------------------------------------------------
+# -- the record: hamaporsi.sim ----------------------------------------------------------------
 
 def record_dir(n: int, options: int = 2, revote_rate: float = 0.0) -> Path:
     tag = f"rec-o{options}-n{n}" + (f"-rv{revote_rate:g}" if revote_rate else "")
@@ -198,112 +148,24 @@ def ensure_record(n: int, options: int = 2, revote_rate: float = 0.0, workers: i
 
 def generate(n: int, out: Path, *, options: int = 2, revote_rate: float = 0.0,
              workers: int = 2, trustees: int = 3, threshold: int = 2,
-             checkpoint_every: int = 500, chunk: int = 250, seed: int = 1,
-             log=print) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    rnd = random.Random(seed)
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    ctx_mp = mp.get_context("fork")
-    with ctx_mp.Pool(workers) as pool:
-        s = setup_election(n, options, trustees, threshold, pool=pool)
-    t_setup = time.perf_counter() - t0
-    ctx, m = s.ctx, s.manifest
-    eid = m.hash.hex()
-    tree = TreeBuilder()
-    cps: list[bytes] = []
-
-    def checkpoint() -> None:
-        if cps and json.loads(cps[-1])["size"] == tree.size:
-            return
-        cp = sign_checkpoint(s.board_secret, eid, tree.size, tree.root(), int(time.time()))
-        cps.append(canonical_bytes(cp.to_json()))
-
-    f = open(tmp / "entries.jsonl", "wb")
-
-    def write(line: bytes) -> None:
-        f.write(line + b"\n")
-        tree.append(leaf_hash(line))
-
-    for e in s.entries:
-        write(canonical_bytes(e))
-    checkpoint()
-
-    # voters in a random order, each with 1 or 2 casts (re-votes are consecutive)
-    order = list(range(n))
-    rnd.shuffle(order)
-    n_opt = len(m.options)
-    w = WEIGHTS[:n_opt]
-    plan = []
-    for v in order:
-        casts = 2 if rnd.random() < revote_rate else 1
-        sec, pub = s.credentials[v]
-        plan.append((sec, pub, [rnd.choices(range(n_opt), w)[0] for _ in range(casts)]))
-    counts_plain = [0] * n_opt
-    for _, _, casts in plan:
-        counts_plain[casts[-1]] += 1
-
-    k = m.stored_options
-    rsum, msum = [0] * k, [0] * k
-    ballots = since_cp = 0
-    t1 = time.perf_counter()
-    chunks = [plan[i:i + chunk] for i in range(0, len(plan), chunk)]
-    with ctx_mp.Pool(workers, initializer=_init_worker, initargs=(ctx,)) as pool:
-        for done, (lines, rs, ms, nb) in enumerate(pool.imap(_encrypt_chunk, chunks), 1):
-            for line in lines:
-                write(line)
-                since_cp += 1
-                if since_cp >= checkpoint_every:
-                    checkpoint()
-                    since_cp = 0
-            for i in range(k):
-                rsum[i] = (rsum[i] + rs[i]) % ORDER
-                msum[i] += ms[i]
-            ballots += nb
-            if done % max(1, len(chunks) // 10) == 0:
-                el = time.perf_counter() - t1
-                log(f"    {ballots} ballots in {el:.1f} s ({ballots / el:.0f}/s)")
-    t_ballots = time.perf_counter() - t1
-    checkpoint()
-
-    # close, tally, decryption by the first k qualified trustees, result
-    write(canonical_bytes(sign_entry({"type": "close", "election": ctx.hash.hex(),
-                                      "ballots": ballots}, s.organizer)))
-    stored = [encrypt(ctx.joint_key, msum[i], rsum[i])[0] for i in range(k)]
-    totals = counted_totals(ctx, stored, n)
-    t_entry = tally_entry(ctx, totals, n, s.organizer)
-    write(canonical_bytes(t_entry))
-    tally = parse_tally(ctx, t_entry)
-    present = sorted(s.shares)[:threshold]
-    dec = {}
-    for j in present:
-        e = decryption_entry(ctx, tally, j, s.shares[j], s.trustee_keys[j - 1].signing_secret)
-        write(canonical_bytes(e))
-        jj, ms_ = verify_decryption(ctx, tally, e, s.ceremony.public_shares)
-        dec[jj] = ms_
-    counts = combine(ctx, tally, dec)
-    if counts != counts_plain:
-        raise AssertionError(f"decrypted counts {counts} != choices made {counts_plain}")
-    write(canonical_bytes(result_entry(ctx, counts, n, present, s.organizer)))
-    checkpoint()
-    f.close()
-    (tmp / "checkpoints.jsonl").write_bytes(b"".join(c + b"\n" for c in cps))
-
+             checkpoint_every: int = 500, seed: int = 1, log=print) -> dict[str, Any]:
+    """Every voter votes once (a fraction `revote_rate` twice), no audits: `hamaporsi.sim`."""
+    (out / "meta.json").unlink(missing_ok=True)
+    s = simulate(SimConfig(voters=n, out=out, options=options, workers=workers, seed=seed,
+                           trustees=trustees, threshold=threshold, force=True,
+                           checkpoint_every=checkpoint_every,
+                           rates=Rates(abstain=0.0, audit=0.0, revote=revote_rate)))
+    secs = s["seconds"]
     meta = {"format": FORMAT, "voters": n, "options": options, "revote_rate": revote_rate,
-            "ballots": ballots, "entries": tree.size, "checkpoints": len(cps),
-            "counts": counts, "election": ctx.hash.hex(), "workers": workers,
-            "bytes": (tmp / "entries.jsonl").stat().st_size,
-            "setup_seconds": round(t_setup, 2), "ballot_seconds": round(t_ballots, 2),
-            "generate_seconds": round(time.perf_counter() - t0, 2), "complete": True}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+            "ballots": s["ballots"], "entries": s["entries"], "checkpoints": s["checkpoints"],
+            "counts": s["counts"], "election": s["election"], "workers": workers,
+            "bytes": s["bytes"], "setup_seconds": round(secs["ceremony"] + secs["credentials"], 2),
+            "ballot_seconds": secs["ballots"], "generate_seconds": secs["total"],
+            "complete": True}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     log(f"  wrote {out}: {meta['entries']} entries, {meta['bytes'] / 1e6:.1f} MB, "
-        f"{meta['generate_seconds']:.1f} s (ballots {t_ballots:.1f} s, "
-        f"{ballots / t_ballots:.0f}/s with {workers} processes)")
+        f"{secs['total']:.1f} s (ballots {secs['ballots']:.1f} s, "
+        f"{s['ballots'] / max(1e-9, secs['ballots']):.0f}/s with {workers} processes)")
     return meta
 
 
