@@ -133,7 +133,6 @@ export const en = {
   board_cp_size: "Size",
   board_cp_root: "Root",
   board_cp_time: "Time",
-  board_cp_check: "Check",
   board_sig_ok: "signature valid",
   board_consistent: "extends the previous one",
   board_inconsistent: "does NOT extend the previous one",

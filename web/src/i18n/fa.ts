@@ -124,7 +124,6 @@ export const fa = {
   board_cp_size: "اندازه",
   board_cp_root: "ریشه",
   board_cp_time: "زمان",
-  board_cp_check: "بررسی",
   board_sig_ok: "امضا درست است",
   board_consistent: "ادامهٔ نقطهٔ پیشین است",
   board_inconsistent: "ادامهٔ نقطهٔ پیشین نیست",

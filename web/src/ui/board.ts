@@ -3,8 +3,9 @@
 import { checkConsistency, fromHex, verifyCheckpoint } from '../crypto/index.ts';
 import { dateTime, num, t } from '../i18n';
 import { api, type CheckpointJson, type ElectionJson, type ResultsJson } from './api';
-import { byId, fill, h, hexCode, hexShort } from './dom';
+import { byId, fill, h, hexShort } from './dom';
 import { clearError, showError } from './errors';
+import '../styles/board.css';
 import { initShell, setFooterElection } from './shell';
 
 interface Row { cp: CheckpointJson; sigOk: boolean; consistent: boolean | null }
@@ -61,21 +62,16 @@ function render(): void {
       turnout && h('dt', {}, t('turnout_ballots')), turnout && h('dd', {}, num(turnout.ballots)),
       turnout && h('dt', {}, t('turnout_audits')), turnout && h('dd', {}, num(turnout.audits)),
       h('dt', {}, t('board_key')), h('dd', {}, hexShort(info.board_key))));
-  fill(table, h('table', { id: 'cp-table' },
-    h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', class: 'num' }, t('board_cp_size')),
-      h('th', { scope: 'col' }, t('board_cp_time')),
-      h('th', { scope: 'col' }, t('board_cp_root')),
-      h('th', { scope: 'col' }, t('board_cp_check')))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {},
-      h('td', { class: 'num' }, num(r.cp.size)),
-      h('td', {}, dateTime(r.cp.time)),
-      h('td', {}, hexCode(r.cp.root.slice(0, 16))),
-      h('td', {},
-        h('span', { class: r.sigOk ? 'ok-mark' : 'bad-mark' }, r.sigOk ? t('board_sig_ok') : t('board_bad_sig')),
-        r.consistent === null ? null : h('br'),
-        r.consistent === null ? null : h('span', { class: r.consistent ? 'ok-mark' : 'bad-mark' },
-          r.consistent ? t('board_consistent') : t('board_inconsistent'))))))));
+  fill(table, h('ol', { class: 'cp-list', id: 'cp-list' }, ...rows.map((r) => h('li', { class: 'cp' },
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('board_cp_size')), h('dd', { class: 'cp-size' }, num(r.cp.size)),
+      h('dt', {}, t('board_cp_time')), h('dd', {}, dateTime(r.cp.time)),
+      h('dt', {}, t('board_cp_root')), h('dd', {}, hexShort(r.cp.root, 16))),
+    h('p', { class: 'cp-checks' },
+      h('span', { class: r.sigOk ? 'ok-mark' : 'bad-mark', 'data-check': 'sig' },
+        r.sigOk ? t('board_sig_ok') : t('board_bad_sig')),
+      r.consistent === null ? null : h('span', { class: r.consistent ? 'ok-mark' : 'bad-mark', 'data-check': 'consistency' },
+        r.consistent ? t('board_consistent') : t('board_inconsistent')))))));
 }
 
 async function load(): Promise<void> {

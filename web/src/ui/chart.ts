@@ -17,8 +17,11 @@ export function barChart(bars: Bar[], rtl: boolean): SVGElement {
   bars.forEach((b, i) => {
     const y = i * rowH;
     const w = Math.max(2, Math.round((b.value / max) * (WIDTH - 4)));
-    const anchorX = rtl ? WIDTH : 0;
-    const label = svg('text', { x: anchorX, y: y + LABEL - 6, 'text-anchor': rtl ? 'end' : 'start', class: 'chart-label' });
+    // "start" is the reading side: the right edge in RTL, so x is the right end there.
+    const label = svg('text', {
+      x: rtl ? WIDTH - 2 : 2, y: y + LABEL - 6, 'text-anchor': 'start', direction: rtl ? 'rtl' : 'ltr',
+      class: 'chart-label',
+    });
     label.textContent = `${b.label} — ${b.text}`;
     const rect = svg('rect', {
       x: rtl ? WIDTH - w : 0, y: y + LABEL, width: w, height: BAR, rx: 3,

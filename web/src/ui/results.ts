@@ -41,7 +41,8 @@ function renderResult(r: ResultsJson): void {
     return;
   }
   const counts = r.result.counts;
-  const blank = typeof r.result.blank === 'number' ? r.result.blank : null;
+  // Ballots with no selection exist only where the manifest allows none (min_selections = 0).
+  const blank = typeof r.result.blank === 'number' && m.min_selections === 0 ? r.result.blank : null;
   const rows = m.options.map((o, i) => ({ label: tr(o), value: counts[i] ?? 0 }));
   if (blank !== null) rows.push({ label: t('results_blank'), value: blank });
   const total = rows.reduce((s, x) => s + x.value, 0);
