@@ -114,6 +114,14 @@ class Live:
         finally:
             self.el.store.close()
 
+    def export_and_verify(self, out: Path) -> Any:
+        """Stop the server, export the record and run the full Python verifier on it."""
+        self.stop()
+        self.el.store = SQLiteStore(self.el.path)
+        self.el.eb = ElectionBoard(self.el.store, self.el.board_secret,
+                                   self.el.manifest.hash.hex())
+        return self.el.export_and_verify(out)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

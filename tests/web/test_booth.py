@@ -4,6 +4,7 @@ browser checked and saved is checked again in Python against the board file."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from hamaporsi.protocol.ballot import tracking_code, verify_audit
 from hamaporsi.protocol.canonical import parse_canonical
@@ -222,3 +223,33 @@ def test_keyboard_only_vote(browse: Callable[..., Browse], live: Live) -> None:
     booth.visible("receipt")
     page.wait_for_selector("#receipt-verified")
     assert live.get(f"/api/ballots/{tc}")["kind"] == "ballot"
+
+
+def test_record_with_browser_ballots_verifies(browse: Callable[..., Browse], live: Live,
+                                              tmp_path: Path) -> None:
+    """Ballots and an audit made in the browser pass `hamaporsi verify` (verify_record)."""
+    b = browse()
+    booth = Booth(b).open("?lang=en")
+    page = b.page
+    booth.enter_code(live.codes[0])
+    booth.choose(1)
+    audited = booth.encrypt()
+    page.click("#audit-button")
+    page.wait_for_selector("#audit-ok")
+    wait_until(lambda: page.is_enabled("#fresh-button"), what="the audit published")
+    page.click("#fresh-button")
+    booth.visible("tracking")
+    booth.cast()
+    page.click("#revote-button")
+    booth.vote(live.codes[0], 0)
+    page.click("#revote-button")
+    booth.vote(live.codes[1], 2)
+    assert live.get(f"/api/ballots/{audited}")["kind"] == "audit"
+    # Only each credential's last ballot counts: voter 0's "yes", voter 1's "blank".
+    assert live.finish() == [1, 0, 1]
+    entries_before = live.get("/api/board/checkpoint")["size"]
+    report = live.export_and_verify(tmp_path / "record")
+    assert report.ok, report.failure
+    assert report.entries >= entries_before
+    assert report.checks["V5"].items == 3  # the three ballots cast from the browser …
+    assert report.checks["V9"].items == 1  # … and the one it opened

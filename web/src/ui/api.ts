@@ -119,4 +119,6 @@ export const api = {
     call<{ from: number; to: number; proof: string[] }>(
       `/api/board/proofs/consistency?from=${from}&to=${to}`),
   results: () => call<ResultsJson>("/api/results"),
+  entries: (start: number, end: number) =>
+    call<{ start: number; entries: unknown[] }>(`/api/board/entries?start=${start}&end=${end}`),
 };

@@ -1,6 +1,6 @@
 /** Lookup page: a tracking code's entry on the board, its inclusion proof and the checkpoint
  * signature checked in this browser (spec §5.7, §8.3, §8.5). */
-import { checkReceipt } from '../crypto/index.ts';
+import { canonical, checkReceipt } from '../crypto/index.ts';
 import { asciiDigits, dateTime, num, t } from '../i18n';
 import { api, ApiError, type BallotStatus, type ElectionJson } from './api';
 import { byId, fill, h, hexBlock } from './dom';
@@ -61,7 +61,11 @@ async function lookup(raw: string): Promise<void> {
     if (st.tracking_code !== tc) throw new ApiError(0, 'tracking_mismatch', st.tracking_code);
     let verified = false;
     if (st.status === 'included') {
-      checkReceipt(st, info.board_key, info.election_id);
+      // The entry itself, so that the check binds the tracking code to the leaf it proves.
+      const got = await api.entries(st.index, st.index + 1);
+      const entry = got.entries[0];
+      if (got.start !== st.index || entry === undefined) throw new ApiError(0, 'bad_response', 'entry missing');
+      checkReceipt(st, info.board_key, info.election_id, canonical(entry));
       verified = true;
     }
     shown = { st, verified };
