@@ -14,6 +14,8 @@ const pages: Record<string, string> = {
   lookup: resolve(here, 'lookup.html'),
   results: resolve(here, 'results.html'),
   board: resolve(here, 'board.html'),
+  // Times ballot encryption in the browser (bench/browser_encrypt.py only, not linked).
+  bench: resolve(here, 'src/ui/bench/bench.html'),
   // Runs the shared test vectors inside a browser (tests only, not linked from the booth).
   vectors: resolve(here, 'src/vectors-page/vectors.html'),
 };

@@ -19,6 +19,7 @@ from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.sqlite import SQLiteStore
 from hamaporsi.cli.demo import BLANK, OPTIONS, QUESTION
 from hamaporsi.protocol.ballot import EncryptedBallot
+from hamaporsi.protocol.manifest import Text
 from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
 from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
 
@@ -132,10 +133,14 @@ class Live:
                 self.proc.wait(5)
 
 
-def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5) -> Live:
-    """Make the election, write the board key file beside it, and run `hamaporsi serve`."""
+def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
+               options: list[Text] | None = None) -> Live:
+    """Make the election (exactly one of `options`, by default the demo's yes, no, blank),
+    write the board key file beside it, and run `hamaporsi serve`."""
+    tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "board.sqlite"
-    el = Election(db, voters=voters, question=QUESTION, option_texts=[*OPTIONS, BLANK])
+    el = Election(db, voters=voters, question=QUESTION,
+                  option_texts=options or [*OPTIONS, BLANK])
     el.open()
     el.store.close()
     key = db.with_suffix(".key.json")
