@@ -175,20 +175,22 @@ class _Run:
         if self.pending is None and self.ledger.phase == "voting":
             self.ledger.add_to_sum(_decode_sums(res.chunk.sums))
         items = res.chunk.items
-        per = res.chunk.seconds / max(1, len(items))
         leaves = res.leaves
         if self.pending is None:
             self.index.prepare(it[2] for it in items if it[0] == "facts")
+        tally = [0, 0, 0.0]  # ballots, audits, seconds in the ledger's rules (V10–V11)
         for off in range(res.lines):
             if self.pending is None:
                 try:
-                    self._apply_item(items[off], base + off, per)
+                    self._apply_item(items[off], base + off, tally)
                 except VerificationFailed as e:
                     self.pending = e.failure
             self.leaf(leaves[32 * off:32 * off + 32])
             if self.pending is not None and self.last_cp_size > (self.pending.entry or 0):
+                self._count(res, tally)
                 raise VerificationFailed(self.pending)
         self.index.flush()
+        self._count(res, tally)
         if self.pending is not None and res.read_error is not None:
             raise VerificationFailed(self.pending)
         if res.read_error is not None:
@@ -196,8 +198,8 @@ class _Run:
             raise VerificationFailed(Failure(check, base + off if named else None, why))
         self.offset = res.end
 
-    def _apply_item(self, item: tuple[Any, ...], idx: int, per: float) -> None:
-        led, rep = self.ledger, self.report
+    def _apply_item(self, item: tuple[Any, ...], idx: int, tally: list[Any]) -> None:
+        led = self.ledger
         if item[0] == "error":
             raise VerificationFailed(Failure(item[2], idx, item[3]))
         if item[0] == "entry":
@@ -211,17 +213,24 @@ class _Run:
             raise VerificationFailed(Failure(getattr(e, "check", None) or "V11", idx,
                                              str(e))) from e
         led.entries = idx + 1
-        dt = time.perf_counter() - t0
-        if facts.kind == "ballot":  # V5–V8 run together in a worker: time goes to V5
-            rep.count("V5", 1, per)
-            rep.count("V6")
-            rep.count("V7")
-            if led.manifest is not None and led.manifest.total_allowed is not None:
-                rep.count("V8")
-        else:
-            rep.count("V9", 1, per)
-        rep.count("V10", 1, dt)  # V10 and V11 are one step: time goes to V10
-        rep.count("V11")
+        tally[2] += time.perf_counter() - t0
+        tally[0 if facts.kind == "ballot" else 1] += 1
+
+    def _count(self, res: ShardResult, tally: list[Any]) -> None:
+        """Add a shard's ballots and audits to the report (V5–V8 and V9 run together in a
+        worker: its time is shared out per entry; V10 and V11 are one step: time on V10)."""
+        ballots, audits, secs = tally
+        rep, m = self.report, self.ledger.manifest
+        per = res.chunk.seconds / max(1, len(res.chunk.items))
+        rep.count("V5", ballots, per * ballots)
+        rep.count("V6", ballots)
+        rep.count("V7", ballots)
+        if m is not None and m.total_allowed is not None:
+            rep.count("V8", ballots)
+        rep.count("V9", audits, per * audits)
+        rep.count("V10", ballots + audits, secs)
+        rep.count("V11", ballots + audits)
+        tally[:] = [0, 0, 0.0]
 
     # -- snapshots ------------------------------------------------------------------------------
 
