@@ -37,6 +37,8 @@ export interface Manifest {
   readonly boardKey: Uint8Array;
   readonly trustees: readonly TrusteeInfo[];
   readonly threshold: number;
+  /** SHA-256 of the booth bundle the organizer published (spec §5.2), if the manifest states it. */
+  readonly booth: Uint8Array | null;
   readonly entry: JsonObject;
   /** H("manifest", JCS(entry)), signature included: the election id of checkpoints. */
   readonly hash: Uint8Array;
@@ -51,6 +53,8 @@ export interface Manifest {
 const MANIFEST_KEYS = ['type', 'spec', 'election_id', 'question', 'options', 'min_selections',
   'max_selections', 'opens', 'closes', 'organizer_key', 'registrar_key', 'board_key', 'trustees',
   'threshold', 'sig'];
+/** Keys a manifest may carry (protocol/manifest.py OPTIONAL_KEYS). */
+const OPTIONAL_KEYS = ['booth'];
 
 function text(v: unknown, field: string): Text {
   const o = codec.obj(v, field, ['fa', 'en']);
@@ -79,7 +83,7 @@ export function ballotShape(options: number, lo: number, hi: number): { impliedL
 
 /** Check every field and the organizer's signature (check V1). */
 export function parseManifest(entry: unknown): Manifest {
-  const o = codec.obj(entry, 'manifest', MANIFEST_KEYS);
+  const o = codec.obj(entry, 'manifest', MANIFEST_KEYS, OPTIONAL_KEYS);
   if (o['type'] !== 'manifest' || o['spec'] !== SPEC_VERSION) {
     throw new MalformedInput(`manifest: type/spec must be manifest/${SPEC_VERSION}`, 'bad_field');
   }
@@ -103,10 +107,11 @@ export function parseManifest(entry: unknown): Manifest {
   const registrarKey = codec.hexBytes(o['registrar_key'], 32, 'manifest.registrar_key');
   const boardKey = codec.hexBytes(o['board_key'], 32, 'manifest.board_key');
   const threshold = codec.integer(o['threshold'], 'manifest.threshold', 1, trustees.length);
+  const booth = Object.hasOwn(o, 'booth') ? codec.hexBytes(o['booth'], 32, 'manifest.booth') : null;
   verifyEntry(o, organizerKey, 'V1', 'manifest');
   return {
     electionId: eid, question, options, minSelections: lo, maxSelections: hi, opens, closes,
-    organizerKey, registrarKey, boardKey, trustees, threshold, entry: o,
+    organizerKey, registrarKey, boardKey, trustees, threshold, booth, entry: o,
     hash: hashParts('manifest', canonical(o)),
     ...ballotShape(options.length, lo, hi),
   };
