@@ -22,6 +22,7 @@ from hamaporsi.protocol.ballot import EncryptedBallot
 from hamaporsi.protocol.manifest import Text
 from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
 from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
+from hamaporsi.server.bundle import bundle_hash
 
 from support.election import Election
 
@@ -140,7 +141,7 @@ def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
     tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "board.sqlite"
     el = Election(db, voters=voters, question=QUESTION,
-                  option_texts=options or [*OPTIONS, BLANK])
+                  option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(DIST))
     el.open()
     el.store.close()
     key = db.with_suffix(".key.json")

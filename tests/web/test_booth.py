@@ -37,6 +37,8 @@ def test_cast_in_persian(browse: Callable[..., Browse], live: Live) -> None:
         ["fa", "rtl"]
     assert "کد رأی‌دهی" in page.inner_text("#h-code")
     booth.no_overflow()
+    # The served booth is the one the organizer's manifest states.
+    assert page.get_attribute("#fingerprint", "class") == "fp-ok"
     b.shot("1-code")
     booth.enter_code(live.codes[0])
     booth.choose(0)

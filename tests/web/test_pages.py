@@ -171,6 +171,36 @@ def test_vectors_page_runs_every_vector_in_the_browser(browse: Callable[..., Bro
     assert res["passed"] == sum(res["counts"].values())
 
 
+def test_a_booth_other_than_the_published_one_is_flagged(browse: Callable[..., Browse],
+                                                         live: Live) -> None:
+    """If the server says it serves other code than the manifest states, the footer warns."""
+    el = live.get("/api/election")
+    assert el["booth"]["hash"] == el["manifest"]["booth"]  # the honest case first
+    other = {**el, "booth": {"hash": "00" * 32, "published": "00" * 32}}
+    b = browse()
+    b.page.route("**/api/election", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(other)))
+    page = b.open("/?lang=en")
+    page.wait_for_selector("#fingerprint")
+    assert page.get_attribute("#fingerprint", "class") == "fp-bad"
+    assert "DIFFERS" in page.inner_text("#fingerprint")
+
+
+def test_a_manifest_that_does_not_match_its_hash_stops_the_booth(
+        browse: Callable[..., Browse], live: Live) -> None:
+    """A server that serves an election id other than the manifest's hash gets no vote."""
+    el = live.get("/api/election")
+    forged = {**el, "election_id": "ab" * 32}
+    b = browse()
+    b.page.route("**/api/election", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(forged)))
+    page = b.open("/")
+    page.wait_for_selector("#fatal-error:not([hidden])")
+    assert page.get_attribute("#fatal-error", "data-code") == "election_mismatch"
+    assert page.is_hidden("#step-code")
+    b.shot("1-mismatch-fa")
+
+
 def test_served_pages_carry_the_security_headers(live: Live) -> None:
     import urllib.request
 

@@ -1,24 +1,24 @@
 /** The current language, message lookup with {placeholders}, and locale-aware numbers and dates. */
-import { en, type Key } from "./en";
-import { fa } from "./fa";
+import { en, type Key } from './en';
+import { fa } from './fa';
 
 export type { Key };
-export type Lang = "fa" | "en";
+export type Lang = 'fa' | 'en';
 
 const CATALOGS: Record<Lang, Record<Key, string>> = { fa, en };
-const STORAGE_KEY = "hamaporsi.lang";
+const STORAGE_KEY = 'hamaporsi.lang';
 const listeners: Array<() => void> = [];
 
 function initialLang(): Lang {
-  const q = new URLSearchParams(location.search).get("lang");
-  if (q === "fa" || q === "en") return q;
+  const q = new URLSearchParams(location.search).get('lang');
+  if (q === 'fa' || q === 'en') return q;
   try {
     const s = localStorage.getItem(STORAGE_KEY);
-    if (s === "fa" || s === "en") return s;
+    if (s === 'fa' || s === 'en') return s;
   } catch {
     /* storage may be disabled: Persian by default */
   }
-  return "fa";
+  return 'fa';
 }
 
 let current: Lang = initialLang();
@@ -31,7 +31,7 @@ export function lang(): Lang {
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
   return CATALOGS[current][key].replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = vars[name];
-    return v === undefined ? `{${name}}` : typeof v === "number" ? num(v) : v;
+    return v === undefined ? `{${name}}` : typeof v === 'number' ? num(v) : v;
   });
 }
 
@@ -42,29 +42,29 @@ export function hasKey(key: string): key is Key {
 
 /** A number in the current language's digits (Persian digits and separators in fa). */
 export function num(n: number, opts: Intl.NumberFormatOptions = {}): string {
-  return new Intl.NumberFormat(current === "fa" ? "fa-IR" : "en-US", opts).format(n);
+  return new Intl.NumberFormat(current === 'fa' ? 'fa-IR' : 'en-US', opts).format(n);
 }
 
 /** A Unix time as a date and time: the Persian calendar in fa, Gregorian in en. */
 export function dateTime(unix: number): string {
-  const locale = current === "fa" ? "fa-IR-u-ca-persian" : "en-GB";
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" })
+  const locale = current === 'fa' ? 'fa-IR-u-ca-persian' : 'en-GB';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' })
     .format(new Date(unix * 1000));
 }
 
 /** Set `<html lang dir>` and every static `[data-i18n*]` text to the current language. */
 export function applyStatic(root: ParentNode = document): void {
   document.documentElement.lang = current;
-  document.documentElement.dir = current === "fa" ? "rtl" : "ltr";
-  for (const el of root.querySelectorAll<HTMLElement>("[data-i18n]")) {
-    const k = el.dataset.i18n ?? "";
+  document.documentElement.dir = current === 'fa' ? 'rtl' : 'ltr';
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    const k = el.dataset.i18n ?? '';
     if (hasKey(k)) el.textContent = t(k);
   }
-  for (const el of root.querySelectorAll<HTMLElement>("[data-i18n-label]")) {
-    const k = el.dataset.i18nLabel ?? "";
-    if (hasKey(k)) el.setAttribute("aria-label", t(k));
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-label]')) {
+    const k = el.dataset.i18nLabel ?? '';
+    if (hasKey(k)) el.setAttribute('aria-label', t(k));
   }
-  document.title = t("site_title");
+  document.title = t('site_title');
 }
 
 /** Switch language, remember it, and re-render everything that registered with onLangChange. */
@@ -91,5 +91,5 @@ export function asciiDigits(s: string): string {
 
 /** A bilingual text of the manifest ({fa, en}) in the current language. */
 export function tr(text: { fa: string; en: string }): string {
-  return current === "fa" ? text.fa : text.en;
+  return current === 'fa' ? text.fa : text.en;
 }

@@ -3,7 +3,7 @@
 export interface Text { fa: string; en: string }
 
 export interface Manifest {
-  type: "manifest";
+  type: 'manifest';
   election_id: string;
   question: Text;
   options: Text[];
@@ -15,7 +15,7 @@ export interface Manifest {
   [k: string]: unknown;
 }
 
-export type Phase = "setup" | "voting" | "closed" | "done";
+export type Phase = 'setup' | 'voting' | 'closed' | 'done';
 
 export interface ElectionJson {
   election_id: string;
@@ -26,7 +26,7 @@ export interface ElectionJson {
   context: null | {
     election: string; joint_key: string; credential_count: number; credential_hash: string;
   };
-  booth: { hash: string; published: string | null };
+  booth: { hash: string | null; published: string | null };
 }
 
 export interface CheckpointJson {
@@ -34,15 +34,15 @@ export interface CheckpointJson {
   sig: string;
 }
 
-export interface Accepted { status: "pending"; tracking_code: string; index: number; leaf_hash: string }
+export interface Accepted { status: 'pending'; tracking_code: string; index: number; leaf_hash: string }
 
 export interface BallotStatus {
   tracking_code: string;
-  kind: "ballot" | "audit";
+  kind: 'ballot' | 'audit';
   index: number;
   leaf_hash: string;
   superseded: boolean;
-  status: "pending" | "included";
+  status: 'pending' | 'included';
   checkpoint: CheckpointJson | null;
   path: string[];
 }
@@ -53,7 +53,7 @@ export interface ResultsJson {
   result: null | { counts: number[]; blank?: number | null; [k: string]: unknown };
 }
 
-/** A refusal or failure: `code` is the server's stable error code ("network" if unreachable). */
+/** A refusal or failure: `code` is the server's stable error code ('network' if unreachable). */
 export class ApiError extends Error {
   constructor(
     readonly status: number, readonly code: string, readonly detail: string,
@@ -62,16 +62,16 @@ export class ApiError extends Error {
     readonly serverMessage: { en?: string; fa?: string } | null = null,
   ) {
     super(`${status} ${code}: ${detail}`);
-    this.name = "ApiError";
+    this.name = 'ApiError';
   }
 }
 
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { credentials: "same-origin", cache: "no-store", ...init });
+    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', ...init });
   } catch (e) {
-    throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
   }
   let body: unknown = null;
   const text = await res.text();
@@ -81,23 +81,23 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
     body = null;
   }
   if (!res.ok) {
-    const o = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-    const code = typeof o.error === "string" ? o.error
-      : res.status >= 500 ? "internal" : "bad_request";
-    const detail = typeof o.detail === "string" ? o.detail : text.slice(0, 200);
-    const ra = Number(res.headers.get("Retry-After"));
-    const msg = o.message && typeof o.message === "object" ? o.message as { en?: string; fa?: string } : null;
+    const o = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const code = typeof o.error === 'string' ? o.error
+      : res.status >= 500 ? 'internal' : 'bad_request';
+    const detail = typeof o.detail === 'string' ? o.detail : text.slice(0, 200);
+    const ra = Number(res.headers.get('Retry-After'));
+    const msg = o.message && typeof o.message === 'object' ? o.message as { en?: string; fa?: string } : null;
     throw new ApiError(res.status, code, detail, Number.isFinite(ra) && ra > 0 ? ra : null, msg);
   }
-  if (body === null || typeof body !== "object") {
-    throw new ApiError(res.status, "bad_response", "the answer is not a JSON object");
+  if (body === null || typeof body !== 'object') {
+    throw new ApiError(res.status, 'bad_response', 'the answer is not a JSON object');
   }
   return body as T;
 }
 
 function post<T>(path: string, bytes: Uint8Array): Promise<T> {
   return call<T>(path, {
-    method: "POST", headers: { "Content-Type": "application/json" },
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: bytes as BodyInit,
   });
 }
@@ -105,20 +105,20 @@ function post<T>(path: string, bytes: Uint8Array): Promise<T> {
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export const api = {
-  election: () => call<ElectionJson>("/api/election"),
-  castBallot: (bytes: Uint8Array) => post<Accepted>("/api/ballots", bytes),
-  postAudit: (bytes: Uint8Array) => post<Accepted>("/api/audits", bytes),
+  election: () => call<ElectionJson>('/api/election'),
+  castBallot: (bytes: Uint8Array) => post<Accepted>('/api/ballots', bytes),
+  postAudit: (bytes: Uint8Array) => post<Accepted>('/api/audits', bytes),
   ballot: (tc: string) => {
-    if (!HEX64.test(tc)) throw new ApiError(0, "bad_tracking_code", tc);
+    if (!HEX64.test(tc)) throw new ApiError(0, 'bad_tracking_code', tc);
     return call<BallotStatus>(`/api/ballots/${tc}`);
   },
-  checkpoint: () => call<CheckpointJson>("/api/board/checkpoint"),
+  checkpoint: () => call<CheckpointJson>('/api/board/checkpoint'),
   checkpoints: (limit = 20) =>
     call<{ checkpoints: CheckpointJson[] }>(`/api/board/checkpoints?limit=${limit}`),
   consistency: (from: number, to: number) =>
     call<{ from: number; to: number; proof: string[] }>(
       `/api/board/proofs/consistency?from=${from}&to=${to}`),
-  results: () => call<ResultsJson>("/api/results"),
+  results: () => call<ResultsJson>('/api/results'),
   entries: (start: number, end: number) =>
     call<{ start: number; entries: unknown[] }>(`/api/board/entries?start=${start}&end=${end}`),
 };
