@@ -221,12 +221,12 @@ def simulate(cfg: SimConfig, progress: Progress | None = None) -> dict[str, Any]
         t_cer = time.perf_counter()
 
         # -- credentials: keys in parallel, sorted with bounded memory ---------------------------
-        done = 0
-
-        def counted(n: int) -> None:
-            nonlocal done
-            done += n
-            report("credentials", done, cfg.voters)
+        def generated(blocks: Iterator[bytes]) -> Iterator[bytes]:
+            done = 0
+            for b in blocks:
+                done += len(b) // 32
+                report("credentials", done, cfg.voters)
+                yield b
 
         report("credentials", 0, cfg.voters)
         step = 5 * BLOCK
@@ -236,8 +236,8 @@ def simulate(cfg: SimConfig, progress: Progress | None = None) -> dict[str, Any]
                 packed = _ordered(pool, public_keys,
                                   ((cfg.seed, i, min(step, cfg.voters - i))
                                    for i in range(0, cfg.voters, step)), 2 * workers + 2)
-                for e in credential_entries(m.hash, sorted_keys(packed, scratch), registrar,
-                                            counted):
+                for e in credential_entries(m.hash, sorted_keys(generated(packed), scratch),
+                                            registrar):
                     post(e)
             finally:
                 if pool is not None:

@@ -80,11 +80,13 @@ class DiskIndex:
 
     def flush(self) -> None:
         """Write the rows that prepared look-ups added, and forget the prepared rows."""
+        # in key order: each B-tree page is visited once per shard, not once per row
         if self._new_uniq:
-            self._db.executemany("INSERT OR IGNORE INTO uniq VALUES (?, ?)", self._new_uniq)
+            self._db.executemany("INSERT OR IGNORE INTO uniq VALUES (?, ?)",
+                                 sorted(self._new_uniq))
         if self._new_last:
             self._db.executemany("INSERT OR REPLACE INTO last VALUES (?, ?, ?)",
-                                 ((c, i, cts) for c, (i, cts) in self._new_last.items()))
+                                 ((c, i, cts) for c, (i, cts) in sorted(self._new_last.items())))
         self._new_uniq, self._new_last = [], {}
         self._creds, self._asked, self._uniq, self._last = set(), set(), {}, {}
 
