@@ -75,7 +75,7 @@ export const en = {
   cast_heading: "Casting your ballot",
   cast_sending: "Sending your encrypted ballot…",
   cast_pending: "The board accepted your ballot (entry {index}). Waiting for the board to sign a checkpoint that includes it…",
-  cast_pending_try: "Checked {n} times; checking again shortly.",
+  cast_pending_try: "Checks so far: {n}. Checking again shortly.",
   cast_retry: "Try again",
 
   // booth: receipt

@@ -15,11 +15,16 @@ interface CastView { key: Key; index: number | null; tries: number; busy: boolea
 let view: CastView = { key: 'cast_sending', index: null, tries: 0, busy: false };
 
 export function renderCast(): void {
-  const parts: Array<Node | string> = [];
-  if (view.busy) parts.push(h('span', { class: 'spinner', 'aria-hidden': 'true' }));
-  parts.push(h('span', {}, t(view.key, { index: view.index ?? 0 })));
-  if (view.tries > 0) parts.push(h('p', { class: 'hint' }, t('cast_pending_try', { n: view.tries })));
-  fill(byId('cast-status'), ...parts);
+  // The live region changes only when the message does (not on every poll), so a screen reader
+  // announces each stage once; the poll count sits outside it.
+  const status = byId('cast-status');
+  const text = t(view.key, { index: view.index ?? 0 });
+  if (status.dataset.text !== text || status.dataset.busy !== String(view.busy)) {
+    fill(status, view.busy ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null, h('span', {}, text));
+    status.dataset.text = text;
+    status.dataset.busy = String(view.busy);
+  }
+  byId('cast-tries').textContent = view.tries > 0 ? t('cast_pending_try', { n: view.tries }) : '';
 }
 
 function setView(v: Partial<CastView>): void {

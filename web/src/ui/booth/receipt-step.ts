@@ -2,7 +2,7 @@
  * checkpoint, a QR code linking to the lookup page; save as JSON (the format `hamaporsi voter
  * check --receipt` reads) or print. */
 import { dateTime, num, t } from '../../i18n';
-import { byId, fill, h, hexBlock } from '../dom';
+import { byId, fill, h, hexBlock, hexShort } from '../dom';
 import { qrSvg } from '../qr';
 import { state } from './state';
 
@@ -32,6 +32,7 @@ export function renderReceipt(): void {
     h('h2', { id: 'receipt-tc-label' }, t('tracking_label')),
     h('div', { 'aria-labelledby': 'receipt-tc-label' }, hexBlock(r.tracking_code, 'tracking')),
     h('dl', { class: 'facts' },
+      h('dt', {}, t('election_id')), h('dd', {}, hexShort(state.info?.election_id ?? cp.election)),
       h('dt', {}, t('receipt_index')), h('dd', { id: 'receipt-index' }, num(r.index)),
       h('dt', {}, t('receipt_cp_size')), h('dd', {}, num(cp.size)),
       h('dt', {}, t('receipt_cp_time')), h('dd', {}, dateTime(cp.time)),
