@@ -33,7 +33,6 @@ export const en = {
   code_scan_stop: "Stop scanning",
   code_scan_help: "Hold the card's QR code in front of the camera.",
   err_scan_failed: "The camera could not be used. Type the code instead.",
-  code_ok: "Code accepted.",
   code_private: "Your code is secret: it lets anyone vote in your name. It never leaves this device; only a signature made with it does.",
 
   // booth: choose step

@@ -42,17 +42,6 @@ export function svg(tag: string, attrs: Record<string, string | number> = {}): S
   return el;
 }
 
-/** Say `text` through the page's polite live region (screen readers read it once). */
-export function announce(text: string): void {
-  const region = document.getElementById('announcer');
-  if (!region) return;
-  region.textContent = '';
-  // A separate task, so the same message twice is still announced.
-  setTimeout(() => {
-    region.textContent = text;
-  }, 50);
-}
-
 /** Move keyboard and screen-reader focus to a heading or region (made focusable for it). */
 export function focusOn(el: HTMLElement): void {
   if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
