@@ -148,3 +148,16 @@ def test_cli_keeps_state_in_the_given_directory_and_removes_it(sim_record: Path,
     assert p.returncode == 0, p.stderr
     assert "VALID" in p.stdout
     assert state.is_dir() and not (state / INDEX).exists()
+
+
+def test_two_runs_cannot_share_a_state_directory(sim_record: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    from hamaporsi.verify.state import LOCK, StateBusy
+    state = tmp_path / "state"
+    state.mkdir()
+    with open(state / LOCK, "a") as f:  # another run holds it
+        fcntl.flock(f, fcntl.LOCK_EX)
+        with pytest.raises(StateBusy):
+            verify_record(sim_record, workers=1, state=state)
+    assert verify_record(sim_record, workers=1, state=state).ok

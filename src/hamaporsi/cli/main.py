@@ -46,6 +46,7 @@ def _verify(a: argparse.Namespace) -> int:
               "make one with `hamaporsi export`)", file=sys.stderr)
         return 2
     from ..verify.backends import BackendError
+    from ..verify.state import StateBusy
     from .parallel import parallel_from, state_from
     try:
         par, state = parallel_from(a), state_from(a, path)
@@ -55,7 +56,7 @@ def _verify(a: argparse.Namespace) -> int:
     try:
         rep = verify_with_progress(con, path, a.workers, a.expect_election, parallel=par,
                                    state=state, resume=not a.fresh)
-    except BackendError as e:
+    except (BackendError, StateBusy) as e:
         print(f"hamaporsi verify: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -30,7 +30,7 @@ from .backends import Backend, Parallel, make_backend
 from .index import DiskIndex
 from .report import Failure, Report
 from .shard import ShardResult, ShardSpec
-from .state import INDEX, Snapshot, file_sha256
+from .state import INDEX, Snapshot, file_sha256, locked
 
 ENTRIES = "entries.jsonl"
 CHECKPOINTS = "checkpoints.jsonl"
@@ -301,18 +301,17 @@ def run_record(record: str | os.PathLike[str], *, workers: int | None = None,
     else:
         state_dir, durable = Path(state), True
         state_dir.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            _remove_state(state_dir)
-    finished = False
     try:
-        rep, led = _attempt(record, par, state_dir, durable, progress, expect_election,
-                            snapshot_seconds, shard_bytes, until, use_snapshot=durable)
-        finished = True
+        with locked(state_dir):
+            if durable and not resume:
+                _remove_state(state_dir)
+            rep, led = _attempt(record, par, state_dir, durable, progress, expect_election,
+                                snapshot_seconds, shard_bytes, until, use_snapshot=durable)
+            if scratch is None:  # the run completed: its state is no longer needed
+                _remove_state(state_dir)
     finally:
         if scratch is not None:
             scratch.cleanup()
-        elif finished:
-            _remove_state(state_dir)
     rep.seconds = time.perf_counter() - t_start
     rep.finish()
     return rep, led

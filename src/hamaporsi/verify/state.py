@@ -11,9 +11,12 @@ over. The state directory is the verifier's own scratch space: it is kept outsid
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,23 @@ FORMAT = 1
 """Version of the snapshot; a snapshot of another version is ignored (the run starts over)."""
 
 INDEX = "index.sqlite"
+LOCK = "lock"
+
+
+class StateBusy(Exception):
+    """Another verification is using this state directory."""
+
+
+@contextmanager
+def locked(state_dir: Path) -> Iterator[None]:
+    """Hold the state directory for this run (an advisory lock, released at exit)."""
+    with open(state_dir / LOCK, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateBusy(f"another verification is using the state in {state_dir} "
+                            "(wait for it, or pass --state DIR or --no-state)") from None
+        yield
 
 
 def default_state_dir(record: Path) -> Path:
