@@ -161,3 +161,26 @@ def test_two_runs_cannot_share_a_state_directory(sim_record: Path, tmp_path: Pat
         with pytest.raises(StateBusy):
             verify_record(sim_record, workers=1, state=state)
     assert verify_record(sim_record, workers=1, state=state).ok
+
+
+def test_cli_default_state_dir_unwritable_means_no_state(sim_record: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    from hamaporsi.cli.main import main
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")  # the cache "directory" is a file: it cannot be made
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert main(["verify", str(sim_record), "--workers", "1"]) == 0
+    assert "no resumable state" in capsys.readouterr().err
+
+
+def test_cli_default_state_is_under_the_cache_home(sim_record: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from hamaporsi.cli.main import main
+    from hamaporsi.verify.state import default_state_dir
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    d = default_state_dir(sim_record)
+    assert d.is_relative_to(tmp_path / "cache") and not d.is_relative_to(sim_record)
+    assert main(["verify", str(sim_record), "--workers", "1"]) == 0
+    assert d.is_dir() and not (d / INDEX).exists()

@@ -4,6 +4,7 @@ or a Dask cluster, and where a resumable verification keeps its state."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..verify.backends import Parallel
@@ -38,6 +39,16 @@ def parallel_from(a: argparse.Namespace) -> Parallel:
 
 
 def state_from(a: argparse.Namespace, record: Path) -> Path | None:
+    """The state directory to use: --state, else the default one if it can be made (a
+    read-only home just means a run that cannot be resumed)."""
     if a.no_state:
         return None
-    return Path(a.state) if a.state else default_state_dir(record)
+    if a.state:
+        return Path(a.state)
+    d = default_state_dir(record)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"hamaporsi: note: no resumable state ({d}: {e.strerror})", file=sys.stderr)
+        return None
+    return d
