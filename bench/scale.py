@@ -72,7 +72,7 @@ def child(mode: str, record: str) -> None:
         from distributed import LocalCluster
         t = time.perf_counter()
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         t_cluster = time.perf_counter() - t
         par = Parallel(scheduler=cluster.scheduler_address)
     else:

@@ -24,7 +24,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address
     finally:
@@ -88,3 +88,14 @@ def test_unreachable_scheduler_is_an_error_not_a_verdict(sim_record: Path) -> No
     with pytest.raises(BackendError):
         verify_record(sim_record, parallel=Parallel(scheduler="tcp://127.0.0.1:9",
                                                     connect_timeout=1.0))
+
+
+def test_scheduler_without_workers_is_an_error(sim_record: Path) -> None:
+    sched = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0",
+                                     silence_logs=logging.ERROR)
+    try:
+        with pytest.raises(BackendError, match="no workers"):
+            verify_record(sim_record, parallel=Parallel(scheduler=sched.scheduler_address,
+                                                        connect_timeout=1.0))
+    finally:
+        sched.close()

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -100,7 +101,10 @@ class ProcessPool:
         if not self._done:
             done, self._pending = wait(self._pending, return_when=FIRST_COMPLETED)
             self._done.extend(done)
-        return self._done.popleft().result()
+        try:
+            return self._done.popleft().result()
+        except BrokenProcessPool as e:
+            raise BackendError(f"a worker process died ({e}); run again to resume") from e
 
     def close(self) -> None:
         if self._pool is not None:
@@ -124,16 +128,18 @@ class DaskCluster:
         try:
             if scheduler is None:
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                             processes=True, dashboard_address=None,
+                                             processes=True, dashboard_address=":0",
                                              silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
                 where = "local Dask cluster"
             else:
                 self._client = Client(scheduler, timeout=timeout)
                 where = f"Dask at {scheduler}"
+            self._client.wait_for_workers(1, timeout=timeout)
         except (OSError, TimeoutError) as e:
             self.close()
-            raise BackendError(f"cannot reach the Dask scheduler: {e}") from e
+            raise BackendError(f"cannot reach the Dask scheduler or it has no workers: "
+                               f"{e}") from e
         self.slots = max(1, sum(self._client.nthreads().values()))
         self.label = f"{where}, {self.slots} worker threads"
         self._ctx: Any = None
