@@ -138,3 +138,17 @@ def test_shard_returns_every_leaf_even_past_a_failure(record: Path) -> None:
 def test_workers_must_be_positive_in_the_cli(sim_record: Path, bad: int) -> None:
     from hamaporsi.cli.main import main
     assert main(["verify", str(sim_record), "--workers", str(bad), "--no-state"]) == 2
+
+
+def test_index_cache_size_changes_nothing_but_speed(record: Path) -> None:
+    tamper_proof(record, ballot_indices(record)[30])
+    got = {verdict(verify_record(record, workers=1, shard_bytes=4000, index_cache_mib=mib))
+           for mib in (1, 64)}
+    assert len(got) == 1 and next(iter(got))[1][0] == "V7"
+
+
+def test_index_cache_must_be_positive_in_the_cli(sim_record: Path) -> None:
+    from hamaporsi.cli.main import main
+    assert main(["verify", str(sim_record), "--index-cache", "0", "--no-state"]) == 2
+    assert main(["verify", str(sim_record), "--index-cache", "16", "--no-state",
+                 "--workers", "1"]) == 0

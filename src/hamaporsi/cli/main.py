@@ -50,12 +50,15 @@ def _verify(a: argparse.Namespace) -> int:
     from .parallel import parallel_from, state_from
     try:
         par, state = parallel_from(a), state_from(a, path)
+        if a.index_cache < 1:
+            raise ValueError("--index-cache must be at least 1 (MiB)")
     except ValueError as e:
         print(f"hamaporsi verify: error: {e}", file=sys.stderr)
         return 2
     try:
         rep = verify_with_progress(con, path, a.workers, a.expect_election, parallel=par,
-                                   state=state, resume=not a.fresh)
+                                   state=state, resume=not a.fresh,
+                                   index_cache_mib=a.index_cache)
     except (BackendError, StateBusy) as e:
         print(f"hamaporsi verify: error: {e}", file=sys.stderr)
         return 2

@@ -12,6 +12,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+CACHE_MIB = 2
+"""SQLite page cache: 2 MiB keeps the verifier's memory flat as the index grows (measured in
+docs/performance.md: 39 → 40 MiB from 10k to 100k ballots). A larger fixed cache is still flat
+in N and makes the main process faster once the index outgrows it (docs/performance.md)."""
+
 BATCH = 900
 """Values per `IN (…)` look-up (below SQLite's limit on bound parameters)."""
 
@@ -29,13 +34,11 @@ class DiskIndex:
     written in bulk by `flush()` (a statement per ballot cost more than the rules themselves).
     Answers are the same either way: a value not prepared is looked up in the database."""
 
-    def __init__(self, path: str, *, durable: bool = False) -> None:
+    def __init__(self, path: str, *, durable: bool = False, cache_mib: int = CACHE_MIB) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)
-        # A 2 MiB page cache keeps the verifier's memory flat as the index grows (measured in
-        # docs/performance.md: 39 → 40 MiB from 10k to 100k ballots, same throughput).
         journal = ("journal_mode=WAL", "synchronous=NORMAL") if durable else \
             ("journal_mode=OFF", "synchronous=OFF")
-        for pragma in (*journal, "cache_size=-2048", "temp_store=FILE"):
+        for pragma in (*journal, f"cache_size=-{1024 * max(1, cache_mib)}", "temp_store=FILE"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript("""
             CREATE TABLE IF NOT EXISTS cred(key BLOB PRIMARY KEY) WITHOUT ROWID;

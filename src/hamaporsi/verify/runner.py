@@ -27,7 +27,7 @@ from ..protocol.errors import ProtocolError
 from ..protocol.ledger import Ledger
 from ..protocol.merkle import TreeBuilder, leaf_hash
 from .backends import Backend, Parallel, make_backend
-from .index import DiskIndex
+from .index import CACHE_MIB, DiskIndex
 from .report import Failure, Report
 from .shard import ShardResult, ShardSpec
 from .state import INDEX, Snapshot, file_sha256, locked
@@ -264,7 +264,7 @@ def verify_record(record: str | os.PathLike[str], *, workers: int | None = None,
                   expect_election: str | None = None, parallel: Parallel | None = None,
                   state: str | os.PathLike[str] | None = None, resume: bool = True,
                   snapshot_seconds: float = SNAPSHOT_SECONDS,
-                  shard_bytes: int | None = None) -> Report:
+                  shard_bytes: int | None = None, index_cache_mib: int = CACHE_MIB) -> Report:
     """Verify the record in directory `record`; the report says what passed or what failed.
 
     `progress(entries, bytes)` is called as the record is verified. With `expect_election`
@@ -273,11 +273,12 @@ def verify_record(record: str | os.PathLike[str], *, workers: int | None = None,
     `workers` local processes, all cores when None). With a `state` directory the run keeps a
     snapshot there and, with `resume`, continues from one left by an interrupted run; the state
     is removed when the run completes. `shard_bytes` (or `chunk`, entries of about 1 KiB)
-    sizes the shards; the verdict does not depend on it."""
+    sizes the shards; the verdict does not depend on it, nor on `index_cache_mib`, the page
+    cache of the cross-entry index (memory stays flat whatever it is)."""
     rep, _ = run_record(record, workers=workers, progress=progress, chunk=chunk,
                         expect_election=expect_election, parallel=parallel, state=state,
                         resume=resume, snapshot_seconds=snapshot_seconds,
-                        shard_bytes=shard_bytes)
+                        shard_bytes=shard_bytes, index_cache_mib=index_cache_mib)
     return rep
 
 
@@ -286,7 +287,8 @@ def run_record(record: str | os.PathLike[str], *, workers: int | None = None,
                expect_election: str | None = None, parallel: Parallel | None = None,
                state: str | os.PathLike[str] | None = None, resume: bool = True,
                snapshot_seconds: float = SNAPSHOT_SECONDS, shard_bytes: int | None = None,
-               until: str = "done") -> tuple[Report, Ledger | None]:
+               until: str = "done", index_cache_mib: int = CACHE_MIB
+               ) -> tuple[Report, Ledger | None]:
     """`verify_record`, also returning the ledger at the end (None if the run could not start).
     `until="closed"` accepts a record that ends once voting is closed (to sum its tally)."""
     record = Path(record)
@@ -306,7 +308,8 @@ def run_record(record: str | os.PathLike[str], *, workers: int | None = None,
             if durable and not resume:
                 _remove_state(state_dir)
             rep, led = _attempt(record, par, state_dir, durable, progress, expect_election,
-                                snapshot_seconds, shard_bytes, until, use_snapshot=durable)
+                                snapshot_seconds, shard_bytes, until, index_cache_mib,
+                                use_snapshot=durable)
             if scratch is None:  # the run completed: its state is no longer needed
                 _remove_state(state_dir)
     finally:
@@ -324,9 +327,9 @@ def _remove_state(state_dir: Path) -> None:
 
 def _attempt(record: Path, par: Parallel, state_dir: Path, durable: bool,
              progress: Progress | None, expect_election: str | None, snapshot_seconds: float,
-             shard_bytes: int | None, until: str, use_snapshot: bool
+             shard_bytes: int | None, until: str, cache_mib: int, use_snapshot: bool
              ) -> tuple[Report, Ledger | None]:
-    index = DiskIndex(str(state_dir / INDEX), durable=durable)
+    index = DiskIndex(str(state_dir / INDEX), durable=durable, cache_mib=cache_mib)
     try:
         try:
             run = _Run(record, index, progress, expect_election)
@@ -342,7 +345,7 @@ def _attempt(record: Path, par: Parallel, state_dir: Path, durable: bool,
             index.close()
             _remove_state(state_dir)
             return _attempt(record, par, state_dir, durable, progress, expect_election,
-                            snapshot_seconds, shard_bytes, until, use_snapshot=False)
+                            snapshot_seconds, shard_bytes, until, cache_mib, use_snapshot=False)
         except VerificationFailed as e:
             run.report.failure = e.failure
         rep = run.report
