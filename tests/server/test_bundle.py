@@ -20,16 +20,7 @@ from hamaporsi.protocol.signing import sign_entry
 from hamaporsi.server.bundle import bundle_hash, bundle_manifest
 
 from support.election import Election
-from support.server import TestClient
-
-
-def make_booth(root: Path) -> Path:
-    (root / "assets").mkdir(parents=True)
-    (root / "index.html").write_text("<!doctype html><title>booth</title>"
-                                     "<script type=module src=/assets/app.js></script>")
-    (root / "assets" / "app.js").write_text("console.log('booth')\n")
-    (root / "assets" / "app.css").write_text("body{margin:0}\n")
-    return root
+from support.server import TestClient, make_booth
 
 
 def test_hash_is_the_contracts_formula(tmp_path: Path) -> None:

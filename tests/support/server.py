@@ -4,7 +4,10 @@ size through a connection of its own, and one checkpointer round on demand."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -72,3 +75,40 @@ def tampered_proof(el: Election, voter: int = 0) -> bytes:
     branch["c"] = scalar_bytes((int(branch["c"], 16) + 1) % (1 << 255)).hex()
     sel[0] = {**sel[0], "proof": [branch, sel[0]["proof"][1]]}
     return canonical_bytes(sign_entry({**b, "selections": sel}, el.creds[voter].secret))
+
+
+def make_booth(root: Path) -> Path:
+    """A stand-in for the built booth: index.html and two assets."""
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><title>booth</title>"
+                                     "<script type=module src=/assets/app.js></script>")
+    (root / "assets" / "app.js").write_text("console.log('booth')\n")
+    (root / "assets" / "app.css").write_text("body{margin:0}\n")
+    return root
+
+
+@contextmanager
+def live_server(config: ServerConfig) -> Iterator[str]:
+    """The app under a real uvicorn on 127.0.0.1 (a free port), in a thread, with the logging
+    of `hamaporsi serve`; yields the base URL and stops the server afterwards."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from hamaporsi.server.run import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(replace(config, host="127.0.0.1", port=0)))
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "server did not stop"

@@ -74,8 +74,10 @@ class Caster:
             return True
 
     def close(self) -> None:
-        if self.verifier is not None:
-            self.verifier.close()
+        """Stop the verifier (a later start makes a new one)."""
+        v, self.verifier, self._verify = self.verifier, None, None
+        if v is not None:
+            v.close()
 
     async def _commit_batch(self, items: list[tuple[bytes, BallotFacts]]
                             ) -> list[int | ProtocolError]:

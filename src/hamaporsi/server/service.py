@@ -61,7 +61,7 @@ class BoardService:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="hamaporsi-board")
+        self._thread: ThreadPoolExecutor | None = None
         self._eb: ElectionBoard | None = None
         self._cache = SubtreeCache()
         self._cps: list[Checkpoint] = []
@@ -73,16 +73,22 @@ class BoardService:
 
     async def call(self, fn: Callable[..., R], *args: Any) -> R:
         """Run `fn(*args)` on the board thread."""
+        if self._thread is None:
+            raise ApiError.of("unavailable", "the server is not running")
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def astart(self) -> None:
+        """Start the board thread and open the board on it (again after `astop`)."""
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="hamaporsi-board")
         await self.call(self.open)
 
     async def astop(self) -> None:
         try:
             await self.call(self.close)
         finally:
-            self._thread.shutdown(wait=True)
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.shutdown(wait=True)
 
     def has_credential(self, key: bytes) -> bool:
         """Is `key` on the published list? (The set no longer changes once voting is open.)"""

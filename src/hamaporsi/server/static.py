@@ -25,9 +25,11 @@ mimetypes.add_type("font/woff2", ".woff2")
 
 
 def mount_booth(app: FastAPI, web_dir: Path | None) -> None:
-    """Serve `web_dir` at / (index.html for /); mount last, after every API route."""
+    """Serve `web_dir` at / (index.html for /) for every path no API route has. It is the
+    router's fallback rather than a mount at "/", which would also swallow a wrong method on an
+    API path (405 with the API's Allow header, not the static files' GET, HEAD)."""
     if web_dir is not None and (web_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=web_dir, html=True), name="booth")
+        app.router.default = StaticFiles(directory=web_dir, html=True)
         return
 
     @app.get("/", include_in_schema=False)
