@@ -17,5 +17,9 @@ def uvicorn_config(config: ServerConfig) -> uvicorn.Config:
 
 
 def serve(config: ServerConfig) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM); returns after a clean shutdown."""
-    uvicorn.Server(uvicorn_config(config)).run()
+    """Serve until interrupted (Ctrl-C or SIGTERM); returns after a clean shutdown (uvicorn
+    re-raises the interrupt once it has shut down: that is the normal way out here)."""
+    try:
+        uvicorn.Server(uvicorn_config(config)).run()
+    except KeyboardInterrupt:
+        pass
