@@ -36,6 +36,8 @@ def test_cast_in_persian(browse: Callable[..., Browse], live: Live) -> None:
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == \
         ["fa", "rtl"]
     assert "کد رأی‌دهی" in page.inner_text("#h-code")
+    # Headless Chromium on Linux has no BarcodeDetector: no scan button is offered.
+    assert not page.evaluate("'BarcodeDetector' in window") and page.is_hidden("#scan-button")
     booth.no_overflow()
     # The served booth is the one the organizer's manifest states.
     assert page.get_attribute("#fingerprint", "class") == "fp-ok"
@@ -54,6 +56,12 @@ def test_cast_in_persian(browse: Callable[..., Browse], live: Live) -> None:
     assert PERSIAN_DIGITS.search(index_text) and not LATIN_DIGITS.search(index_text)
     assert page.locator("#receipt svg.qr").count() == 1
     check_saved_receipt(live, tc, saved)
+    # Printed, the receipt stands alone: no navigation, no buttons.
+    page.emulate_media(media="print")
+    assert page.is_visible("#receipt") and page.is_visible("#receipt .tracking")
+    assert page.is_hidden("#site-header") and page.is_hidden("#save-button")
+    b.shot("5-receipt-print")
+    page.emulate_media(media="screen")
     # The self-hosted Persian font is what renders the page.
     assert page.evaluate("document.fonts.check('16px \"Vazirmatn NL\"', 'آری')")
     assert page.evaluate(
