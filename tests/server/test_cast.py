@@ -50,7 +50,22 @@ def _bad_audit(el: Election) -> bytes:
     return canonical_bytes({**a, "choices": [1 - a["choices"][0], *a["choices"][1:]]})
 
 
+def _with_alpha(alpha: str) -> Callable[[Election], bytes]:
+    """Voter 0's ballot with selection 0's α replaced (and re-signed by the voter)."""
+    def make(el: Election) -> bytes:
+        b = el.ballot(0, [0]).entry
+        sel = [{**b["selections"][0], "alpha": alpha}, *b["selections"][1:]]
+        return resigned(el, 0, {**b, "selections": sel})
+    return make
+
+
 REFUSALS: dict[str, tuple[Callable[[Election], bytes], str, int, str]] = {
+    "point: identity": (_with_alpha("00" * 33), "ballot", 400, "bad_point"),
+    "point: prefix 04": (_with_alpha("04" + "11" * 32), "ballot", 400, "bad_point"),
+    "point: x not below p": (_with_alpha("02" + "ff" * 32), "ballot", 400, "bad_point"),
+    "point: upper-case hex": (lambda el: _with_alpha(
+        el.ballot(1, [0]).entry["selections"][0]["alpha"].upper())(el), "ballot", 400,
+        "bad_encoding"),
     "leading space": (lambda el: b" " + el.ballot(0, [0]).bytes, "ballot", 400, "not_canonical"),
     "pretty printed": (lambda el: json.dumps(el.ballot(0, [0]).entry, indent=1).encode(),
                        "ballot", 400, "not_canonical"),

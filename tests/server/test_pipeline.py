@@ -146,3 +146,16 @@ def test_concurrent_casts_through_worker_processes(
                for o in ok)
     t = c.get("/api/results").json()["turnout"]
     assert (t["ballots"], t["voters"]) == (16, 4)
+
+
+def test_overload_is_503_with_retry_after_and_stores_nothing(
+        opened: Election, serve: Callable[..., TestClient]) -> None:
+    from support.server import error_of
+    c = serve(opened, max_queue=0)  # every queued ballot is one too many
+    before = stored(opened)
+    r = cast(c, opened.ballot(0, [0]).bytes)
+    error_of(r, 503, "unavailable")
+    assert r.headers["retry-after"] == "2"
+    assert stored(opened) == before
+    ok = serve(opened, max_queue=1)  # one waiting is fine
+    assert cast(ok, opened.ballot(0, [0]).bytes).status_code == 201

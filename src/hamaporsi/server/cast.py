@@ -1,7 +1,8 @@
 """Casting (POST /api/ballots, /api/audits): the path of one ballot through the server.
 
     phase and period gate (cheap, from the view)  →  per-credential rate limit (peek)
-    →  signature and proofs in a verifier worker (batched)  →  spend one rate-limit token
+    →  (503 if too many wait)  →  signature and proofs in a verifier worker (batched)
+    →  spend one rate-limit token
     →  group commit on the board thread (ledger rules V10–V12 under the write lock, one
        durable COMMIT per batch)  →  201 with the pending receipt
 
@@ -116,6 +117,9 @@ class Caster:
         if not await self.start_verifier():
             raise ApiError.of("not_open", "voting has not opened yet")
         assert self._verify is not None
+        if self._verify.pending >= self.config.max_queue:
+            raise ApiError.of("unavailable", "the server is overloaded; try again shortly",
+                              {"Retry-After": "2"})
         outcome = await self._verify.submit((data, kind))
         if isinstance(outcome, Refusal):
             if outcome.signed and hint is not None and self.service.has_credential(hint):

@@ -43,6 +43,9 @@ class ServerConfig:
     """Processes checking signatures and proofs; 0 checks them in a thread of this process."""
     max_batch: int = 64
     """Most ballots verified in one worker task, or committed in one transaction."""
+    max_queue: int = 4096
+    """Ballots waiting for a verifier beyond which casts get 503 (a few seconds of work):
+    overload is refused at once rather than queued without bound."""
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def __post_init__(self) -> None:
@@ -54,7 +57,7 @@ class ServerConfig:
             raise ValueError("body cap must be between 1 KiB and 1 MiB (the entry limit)")
         if self.rate_burst < 1 or self.rate_interval <= 0:
             raise ValueError("rate limit: burst ≥ 1 and interval > 0")
-        if self.verify_workers < 0 or self.max_batch < 1:
-            raise ValueError("verify workers ≥ 0 and max batch ≥ 1")
+        if self.verify_workers < 0 or self.max_batch < 1 or self.max_queue < 0:
+            raise ValueError("verify workers ≥ 0, max batch ≥ 1, max queue ≥ 0")
         if len(self.board_secret) != 32:
             raise ValueError("board secret must be 32 bytes")
