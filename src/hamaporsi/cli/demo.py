@@ -281,7 +281,8 @@ def serve_demo(cfg: DemoConfig, serve: Any, url: str, console: Console | None = 
         f"  hamaporsi trustee decrypt --board {b} --key {k / 'trustee1.json'} "
         f"--state {k / 'trustee1.state.json'}   (and one more trustee)\n"
         f"  hamaporsi tally result --board {b} --organizer {paths['organizer']}\n"
-        f"Ctrl-C stops serving; the demo then finishes what is left and verifies the record.\n")
+        f"Ctrl-C stops serving; the demo then finishes what is left and verifies the record.\n",
+        soft_wrap=True)  # commands stay whole lines, to copy and paste
     serve(r.db, r.board_secret, r.manifest.hash.hex())
     con.print("\nServer stopped; finishing the referendum.")
     r.eb = ElectionBoard(SQLiteStore(r.db), r.board_secret, r.manifest.hash.hex())
