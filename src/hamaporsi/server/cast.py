@@ -77,6 +77,7 @@ class Caster:
     def close(self) -> None:
         """Stop the verifier (a later start makes a new one)."""
         v, self.verifier, self._verify = self.verifier, None, None
+        self._starting = asyncio.Lock()  # a restarted app may run on another event loop
         if v is not None:
             v.close()
 
