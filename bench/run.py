@@ -33,10 +33,10 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from machine import machine_info  # noqa: E402
 RESULTS = BENCH / "results.json"
 TARGET_BALLOTS_PER_S = 2000
-EG_VERIFY_MS = 109.0  # ElectionGuard-python 1.4.0, 2-option ballot, this VM (shared/research/perf.md)
-EG_ENCRYPT_MS = 53.2
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -76,18 +76,7 @@ def _fingerprint(patterns: list[str] | None = None) -> str:
 
 
 def _machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform(),
-                            "cpus": os.cpu_count()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                info["mem_gib"] = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
+    info: dict[str, Any] = {"python": platform.python_version(), **machine_info()}
     try:
         from importlib.metadata import version
         info["coincurve"] = version("coincurve")
@@ -541,11 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     two = micro["2"]
     cmp: dict[str, Any] = {
         "target_ballots_per_s": TARGET_BALLOTS_PER_S,
-        "eg_verify_ms_reference": EG_VERIFY_MS,
         "batch_ballots_per_s_1proc": two["verify_batch"]["ballots_per_s"],
-        "eg_over_ours_single": EG_VERIFY_MS / two["verify_single"]["median_ms"],
-        "eg_over_ours_batch": EG_VERIFY_MS / two["verify_batch"]["per_ballot_ms"],
-        "eg_encrypt_over_ours": EG_ENCRYPT_MS / two["encrypt"]["median_ms"],
     }
     by = {(r["options"], r["voters"], r["workers"]): r for r in runs}
     for opt in rec_options:
@@ -557,8 +542,6 @@ def main(argv: list[str] | None = None) -> int:
                 if r:
                     cmp[f"vs_target_o{opt}_n{n}_w{r['workers']}"] = \
                         r["ballots_per_s"] / TARGET_BALLOTS_PER_S
-                    cmp[f"eg_over_ours_o{opt}_n{n}_w{r['workers']}"] = \
-                        EG_VERIFY_MS / (1e3 / r["ballots_per_s"])
             if r1:
                 cmp[f"record_over_batch_o{opt}_n{n}_w1"] = \
                     r1["ballots_per_s"] / micro[str(opt)]["verify_batch"]["ballots_per_s"]

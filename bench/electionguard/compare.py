@@ -43,6 +43,8 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from machine import machine_info  # noqa: E402
 VENV = HERE / ".venv"
 REQS = HERE / "requirements-eg.txt"
 STAMP = VENV / ".hamaporsi-installed"
@@ -301,21 +303,6 @@ def per_ballot_ms(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
     return {"median_ms": statistics.median(vals), "rounds_ms": vals}
 
 
-def _machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"platform": platform.platform(), "cpus": os.cpu_count()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                info["mem_gib"] = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return info
-
-
 def _loadavg() -> float:
     try:
         return float(Path("/proc/loadavg").read_text().split()[0])
@@ -456,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
         "command": " ".join([".venv/bin/python", "bench/electionguard/compare.py",
                              *(argv if argv is not None else sys.argv[1:])]),
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t_start)),
-        "run_seconds": wall, "load_average": [load0, load1], "machine": _machine(),
+        "run_seconds": wall, "load_average": [load0, load1], "machine": machine_info(),
         "rounds": a.rounds, "eg_n": a.eg_n, "ours_n": a.ours_n,
         "eg": {k: v for k, v in eg.ready.items() if k != "event"},
         "ours": {**_ours_versions(), **ours.shape, "setup_s": ours.setup_s,
