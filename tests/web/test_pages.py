@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,11 @@ def test_lookup_valid_unknown_tampered_and_malformed(browse: Callable[..., Brows
     page.click("#lookup-button")
     page.wait_for_selector("#lookup-status")
     assert "proof verified in your browser" in page.inner_text("#lookup-status")
+    # That no later ballot replaced it is the board's word, not a check, and says so.
+    claim = page.inner_text("#lookup-superseded")
+    assert claim.startswith("The board reports that no later ballot"), claim
+    assert f"checkpoint of {st['checkpoint']['size']:,} entries" in claim, claim
+    assert "board's statement" in claim
     b.shot("2-valid-en")
     # One character changed: no such ballot.
     tampered = tc[:10] + ("0" if tc[10] != "0" else "1") + tc[11:]
@@ -186,6 +192,30 @@ def test_a_booth_other_than_the_published_one_is_flagged(browse: Callable[..., B
     assert "DIFFERS" in page.inner_text("#fingerprint")
 
 
+def test_the_booth_fingerprint_is_worded_as_the_servers_report(
+        browse: Callable[..., Browse], live: Live) -> None:
+    """A match is the server's own claim (a tampered server reports one too): no check mark,
+    both fingerprints shown, and how to check independently, in both languages."""
+    el = live.get("/api/election")
+    b = browse()
+    page = b.open("/lookup.html?lang=en")
+    page.wait_for_selector("#fingerprint")
+    assert page.get_attribute("#fingerprint", "data-fp") == "same"
+    text = page.inner_text("#fingerprint")
+    assert text.startswith("Booth code fingerprint. The server reports booth fingerprint: "), text
+    assert "the organizer published" in text
+    assert "only the server's own report" in text and "witnesses" in text
+    assert "✓" not in text and "matches the fingerprint" not in text
+    assert page.locator("#fingerprint .hex").count() == 2
+    assert page.get_attribute("#fingerprint .hex >> nth=0", "title") == el["booth"]["hash"]
+    assert page.get_attribute("#fingerprint .hex >> nth=1", "title") == el["manifest"]["booth"]
+    ok = page.locator(".site-footer .ok-mark, .site-footer .fp-ok")
+    assert ok.count() == 0
+    page.click("#lang-toggle")
+    fa = page.inner_text("#fingerprint")
+    assert "گزارش خود کارساز" in fa and "ناظران" in fa
+
+
 def test_a_manifest_that_does_not_match_its_hash_stops_the_booth(
         browse: Callable[..., Browse], live: Live) -> None:
     """A server that serves an election id other than the manifest's hash gets no vote."""
@@ -235,3 +265,74 @@ def test_built_booth_has_no_inline_code_and_no_third_party_asset(dist: Path) -> 
                 "http://www.w3.org", "")), f"{f.name} names an outside URL"
     fonts = sorted(f.name for f in DIST.rglob("*.woff2"))
     assert len(fonts) == 2 and all("Vazirmatn" in f for f in fonts), fonts
+
+
+def _rekeyed(live: Live) -> tuple[dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """A proxy's /api/election naming its own board key (manifest untouched) and a function that
+    re-signs any checkpoint with that key (same election, size and root)."""
+    import hashlib
+
+    from hamaporsi.crypto import bip340
+    from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint
+
+    secret = hashlib.sha256(b"a proxy's own board key").digest()
+    el = live.get("/api/election")
+    other = {**el, "board_key": bip340.public_key(secret).hex()}
+    assert other["board_key"] != el["manifest"]["board_key"]
+
+    def resign(cp: dict[str, Any]) -> dict[str, Any]:
+        c = Checkpoint.from_json(cp)
+        return sign_checkpoint(secret, c.election_id, c.size, c.root, c.timestamp).to_json()
+    return other, resign
+
+
+def test_lookup_refuses_a_board_key_other_than_the_manifests(browse: Callable[..., Browse],
+                                                              live: Live) -> None:
+    """A proxy rewriting /api/* with its own board key (checkpoints signed by that key) cannot
+    make the lookup page say "included, proof verified": the key comes from the manifest."""
+    tc = live.cast(0, [1]).tracking_code.hex()
+    st = live.included(tc)
+    other, resign = _rekeyed(live)
+    forged = {**st, "checkpoint": resign(st["checkpoint"])}
+    b = browse()
+    b.page.route("**/api/election", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(other)))
+    b.page.route(f"**/api/ballots/{tc}", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(forged)))
+    page = b.open(f"/lookup.html?tc={tc}&lang=en")
+    page.wait_for_selector("#lookup-error:not([hidden])")
+    assert page.get_attribute("#lookup-error", "data-code") == "board_key_mismatch"
+    assert "signed manifest" in page.inner_text("#lookup-error")
+    assert page.locator("#lookup-status").count() == 0
+    assert page.locator("#fingerprint").count() == 0  # no footer for an unchecked election
+    page.click("#lang-toggle")
+    assert "مانیفست" in page.inner_text("#lookup-error")
+    b.shot("1-rekeyed-fa")
+
+
+@pytest.mark.parametrize(("path", "box", "phase"), [("/board.html", "#board-error", "voting"),
+                                                    ("/results.html", "#results-error", "done"),
+                                                    ("/", "#fatal-error", "voting"),
+                                                    ("/", "#fatal-error", "setup")])
+def test_every_page_refuses_a_board_key_other_than_the_manifests(
+        browse: Callable[..., Browse], live: Live, path: str, box: str, phase: str) -> None:
+    """The same shared check on the board, results and vote pages, in every phase (before
+    voting opens there is no election context, and the manifest is checked all the same)."""
+    live.included(live.cast(1, [0]).tracking_code.hex())
+    other, resign = _rekeyed(live)
+    other["phase"] = phase
+    if phase == "setup":
+        other["context"] = None
+    cps = live.get("/api/board/checkpoints")
+    forged = {"checkpoints": [resign(c) for c in cps["checkpoints"]]}
+    b = browse()
+    b.page.route("**/api/election", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(other)))
+    b.page.route("**/api/board/checkpoints*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(forged)))
+    page = b.open(path + "?lang=en")
+    page.wait_for_selector(f"{box}:not([hidden])")
+    assert page.get_attribute(box, "data-code") == "board_key_mismatch"
+    assert page.locator("#board-verdict").count() == 0
+    assert page.locator("#turnout-facts").count() == 0
+    assert page.locator("#fingerprint").count() == 0

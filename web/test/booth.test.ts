@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  CodeError, HamaporsiError, canonical, checkReceipt, codeFromSecret, contextFrom, encryptBallot,
+  CodeError, HamaporsiError, canonical, checkElection, checkReceipt, codeFromSecret, contextFrom, encryptBallot,
   fromHex, parseCanonical, parseCredentialCode, toHex, verifyAudit, verifyBallot, verifyCheckpoint,
   verifyInclusion, type BoothContext, type ElectionInfo, type JsonObject,
 } from '../src/crypto/index.ts';
@@ -301,7 +301,28 @@ describe('election context from GET /api/election', () => {
   test('a served board key other than the manifest\'s is refused', () => {
     const i = info() as any;
     i.board_key = el.manifest.organizer_key;
-    expect(codeOfThrow(() => contextFrom(i))).toBe('election_mismatch');
+    expect(codeOfThrow(() => contextFrom(i))).toBe('board_key_mismatch');
+  });
+
+  test('checkElection binds id and board key to the manifest in every phase', () => {
+    for (const phase of ['setup', 'voting', 'closed', 'done']) {
+      const i = info() as any;
+      i.phase = phase;
+      i.context = null;
+      const got = checkElection(i);
+      expect(got.electionId).toBe(el.manifest_hash);
+      expect(toHex(got.boardKey)).toBe(el.manifest.board_key);
+      const k = clone(i);
+      k.board_key = el.manifest.organizer_key;
+      expect(codeOfThrow(() => checkElection(k))).toBe('board_key_mismatch');
+      const e = clone(i);
+      e.election_id = '00'.repeat(32);
+      expect(codeOfThrow(() => checkElection(e))).toBe('election_mismatch');
+      const m = clone(i);
+      m.manifest.board_key = el.manifest.organizer_key;  // re-keyed after signing
+      m.board_key = el.manifest.organizer_key;
+      expect(checkOfThrow(() => checkElection(m))).toBe('V1');
+    }
   });
 });
 

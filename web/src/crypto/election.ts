@@ -65,19 +65,38 @@ export interface ElectionInfo {
   readonly booth: { readonly hash: string; readonly published: string | null };
 }
 
-/** The booth's context from GET /api/election: checks the manifest (fields and organizer
- * signature, V1), recomputes the manifest hash and the election hash, and refuses any value
- * that differs from the served one (code `election_mismatch`) or a missing context
- * (`not_open`). Nothing served is trusted without being recomputed. */
-export function contextFrom(info: ElectionInfo): BoothContext {
+/** What every page may rely on from GET /api/election, in any phase: the checked manifest,
+ * the election id recomputed as its hash and the board key taken from it (spec §5.2, §8.5). */
+export interface CheckedElection {
+  readonly manifest: Manifest;
+  /** hex(manifest hash): the id that checkpoints name. */
+  readonly electionId: string;
+  /** The manifest's board key (x-only): the only key checkpoints are checked against. */
+  readonly boardKey: Uint8Array;
+}
+
+/** Bind the served election to its signed manifest: checks the manifest (fields and organizer
+ * signature, V1), recomputes its hash and refuses a served election id that differs
+ * (`election_mismatch`) or a served board key other than the manifest's (`board_key_mismatch`),
+ * so that a rewritten /api/election cannot make pages check checkpoints against another key. */
+export function checkElection(info: ElectionInfo): CheckedElection {
   if (!isObject(info)) throw new Rejected('election info must be a JSON object', 'bad_election_info', 'V4');
   const manifest = parseManifest(info.manifest);
-  if (info.election_id !== toHex(manifest.hash)) {
+  const electionId = toHex(manifest.hash);
+  if (info.election_id !== electionId) {
     throw new Rejected('the served election id is not the hash of the served manifest', 'election_mismatch', 'V4');
   }
   if (info.board_key !== toHex(manifest.boardKey)) {
-    throw new Rejected("the served board key is not the manifest's", 'election_mismatch', 'V4');
+    throw new Rejected("the served board key is not the signed manifest's", 'board_key_mismatch', 'V4');
   }
+  return { manifest, electionId, boardKey: manifest.boardKey };
+}
+
+/** The booth's context from GET /api/election: checkElection, then recomputes the election
+ * hash and refuses one that differs from the served one (code `election_mismatch`) or a missing
+ * context (`not_open`). Nothing served is trusted without being recomputed. */
+export function contextFrom(info: ElectionInfo): BoothContext {
+  const { manifest } = checkElection(info);
   const c = info.context;
   if (c === null || c === undefined) {
     throw new Rejected('voting has not been opened: no election context yet', 'not_open', 'V4');

@@ -13,8 +13,8 @@ export { canonical, canonicalText, parseCanonical, MAX_ENTRY_BYTES, type Json, t
 export { encodeParts, hashParts, hashToScalar } from './hashing.ts';
 export { parseCredentialCode, codeFromSecret, secretFromCode, type Credential } from './credentials.ts';
 export {
-  contextFrom, createContext, electionHash, proofContext, TOTAL_INDEX,
-  type BoothContext, type ElectionInfo,
+  checkElection, contextFrom, createContext, electionHash, proofContext, TOTAL_INDEX,
+  type BoothContext, type CheckedElection, type ElectionInfo,
 } from './election.ts';
 export { parseManifest, type Manifest, type Text, type TrusteeInfo } from './manifest.ts';
 export {

@@ -1,24 +1,26 @@
 /** Board page: the latest signed checkpoints, each signature checked in this browser, and each
  * checkpoint shown to extend the one before it by a consistency proof (spec §8.4, §8.5). */
-import { checkConsistency, fromHex, verifyCheckpoint } from '../crypto/index.ts';
+import { checkConsistency, fromHex, toHex, verifyCheckpoint } from '../crypto/index.ts';
 import { dateTime, num, t } from '../i18n';
-import { api, type CheckpointJson, type ElectionJson, type ResultsJson } from './api';
+import { api, type CheckpointJson, type ResultsJson } from './api';
 import { byId, fill, h, hexShort } from './dom';
 import { clearError, showError } from './errors';
 import '../styles/board.css';
-import { initShell, setFooterElection } from './shell';
+import { loadElection, type Election } from './election';
+import { initShell } from './shell';
 
 interface Row { cp: CheckpointJson; sigOk: boolean; consistent: boolean | null }
 
-let info: ElectionJson | null = null;
+let info: Election | null = null;
 let rows: Row[] = [];
 let turnout: ResultsJson['turnout'] | null = null;
 
 /** Check every signature, then each newer checkpoint against the next older one. */
-async function check(cps: CheckpointJson[], el: ElectionJson): Promise<Row[]> {
+async function check(cps: CheckpointJson[], el: Election): Promise<Row[]> {
   const out: Row[] = cps.map((cp) => {
     try {
-      verifyCheckpoint(cp, el.board_key, el.election_id);
+      // Against the signed manifest's board key and hash, not the served ones.
+      verifyCheckpoint(cp, el.boardKey, el.electionId);
       return { cp, sigOk: true, consistent: null };
     } catch {
       return { cp, sigOk: false, consistent: null };
@@ -61,7 +63,7 @@ function render(): void {
       h('dt', {}, t('board_entries')), h('dd', { id: 'board-size' }, num(latest.size)),
       turnout && h('dt', {}, t('turnout_ballots')), turnout && h('dd', {}, num(turnout.ballots)),
       turnout && h('dt', {}, t('turnout_audits')), turnout && h('dd', {}, num(turnout.audits)),
-      h('dt', {}, t('board_key')), h('dd', {}, hexShort(info.board_key))));
+      h('dt', {}, t('board_key')), h('dd', {}, hexShort(toHex(info.boardKey)))));
   fill(table, h('ol', { class: 'cp-list', id: 'cp-list' }, ...rows.map((r) => h('li', { class: 'cp' },
     h('dl', { class: 'facts' },
       h('dt', {}, t('board_cp_size')), h('dd', { class: 'cp-size' }, num(r.cp.size)),
@@ -77,8 +79,7 @@ function render(): void {
 async function load(): Promise<void> {
   const err = byId('board-error');
   try {
-    info = await api.election();
-    setFooterElection(info);
+    info = await loadElection();
     const [cps, res] = await Promise.all([api.checkpoints(20), api.results().catch(() => null)]);
     turnout = res?.turnout ?? null;
     rows = await check(cps.checkpoints, info);

@@ -2,12 +2,13 @@
  * signature checked in this browser (spec §5.7, §8.3, §8.5). */
 import { canonical, checkReceipt } from '../crypto/index.ts';
 import { asciiDigits, dateTime, num, t } from '../i18n';
-import { api, ApiError, type BallotStatus, type ElectionJson } from './api';
+import { api, ApiError, type BallotStatus } from './api';
 import { byId, fill, h, hexBlock } from './dom';
 import { clearError, showError } from './errors';
-import { initShell, setFooterElection } from './shell';
+import { loadElection, type Election } from './election';
+import { initShell } from './shell';
 
-let info: ElectionJson | null = null;
+let election: Election | null = null;
 let shown: { st: BallotStatus; verified: boolean } | null = null;
 let busy = false;
 
@@ -31,11 +32,15 @@ function render(): void {
   const status = st.status === 'included' && verified
     ? h('p', { class: 'ok-box ok-mark', id: 'lookup-status', 'data-status': 'included' }, t('lookup_status_included'))
     : h('p', { class: 'notice', id: 'lookup-status', 'data-status': 'pending' }, t('lookup_status_pending'));
+  const cp = st.checkpoint;
+  // Whether a later ballot replaced this one is the board's statement (the browser checks the
+  // inclusion of this entry, not the absence of later ones), and is worded as such.
+  const claim = st.superseded ? t('lookup_superseded')
+    : verified && cp ? t('lookup_counts', { n: cp.size }) : t('lookup_counts_pending');
   const counts = st.kind === 'ballot'
     ? h('p', { class: st.superseded ? 'warn-box' : 'notice', id: 'lookup-superseded',
-      'data-superseded': String(st.superseded) }, st.superseded ? t('lookup_superseded') : t('lookup_counts'))
+      'data-superseded': String(st.superseded), 'data-claim': 'board' }, claim)
     : null;
-  const cp = st.checkpoint;
   fill(out,
     h('h2', {}, kind),
     h('p', {}, t('tracking_label')), hexBlock(st.tracking_code, 'tracking'),
@@ -56,7 +61,8 @@ async function lookup(raw: string): Promise<void> {
   busy = true;
   render();
   try {
-    if (!info) info = await api.election();
+    // The board key and election id come from the signed manifest, never from the server's word.
+    if (!election) election = await loadElection();
     const st = await api.ballot(tc);
     if (st.tracking_code !== tc) throw new ApiError(0, 'tracking_mismatch', st.tracking_code);
     let verified = false;
@@ -65,7 +71,7 @@ async function lookup(raw: string): Promise<void> {
       const got = await api.entries(st.index, st.index + 1);
       const entry = got.entries[0];
       if (got.start !== st.index || entry === undefined) throw new ApiError(0, 'bad_response', 'entry missing');
-      checkReceipt(st, info.board_key, info.election_id, canonical(entry));
+      checkReceipt(st, election.boardKey, election.electionId, canonical(entry));
       verified = true;
     }
     shown = { st, verified };
@@ -86,10 +92,11 @@ byId<HTMLFormElement>('lookup-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void lookup(byId<HTMLInputElement>('tc-input').value);
 });
-void api.election().then((i) => {
-  info = i;
-  setFooterElection(i);
-}).catch(() => { /* shown when a lookup needs it */ });
+void loadElection().then((el) => {
+  election = el;
+}).catch((e: unknown) => {
+  if (!busy) showError(byId('lookup-error'), e);
+});
 const q = new URLSearchParams(location.search).get('tc');
 if (q) {
   byId<HTMLInputElement>('tc-input').value = q;

@@ -6,7 +6,8 @@ import { api, type ElectionJson, type ResultsJson } from './api';
 import { barChart } from './chart';
 import { byId, fill, h } from './dom';
 import { clearError, showError } from './errors';
-import { initShell, setFooterElection } from './shell';
+import { loadElection } from './election';
+import { initShell } from './shell';
 
 let info: ElectionJson | null = null;
 let res: ResultsJson | null = null;
@@ -72,10 +73,8 @@ function render(): void {
 async function refresh(): Promise<void> {
   const err = byId('results-error');
   try {
-    if (!info) {
-      info = await api.election();
-      setFooterElection(info);
-    }
+    // Nothing is shown for an election that fails the shared check (ui/election.ts).
+    if (!info) info = (await loadElection()).info;
     res = await api.results();
     clearError(err);
     render();

@@ -4,7 +4,8 @@ import '../styles/base.css';
 import { applyStatic, lang, onLangChange, setLang, t, type Key } from '../i18n';
 import { byId, fill, h, hexShort } from './dom';
 import { rerenderErrors } from './errors';
-import type { ElectionJson } from './api';
+import { toHex } from '../crypto/index.ts';
+import type { Election } from './election';
 
 type Page = 'vote' | 'lookup' | 'results' | 'board';
 
@@ -33,32 +34,36 @@ function renderHeader(page: Page): void {
     h('nav', { 'aria-label': t('nav_label') }, h('ul', {}, ...links)));
 }
 
-let footerInfo: ElectionJson | null = null;
+let footerInfo: Election | null = null;
 
-/** The election id and whether the booth code served equals the fingerprint on the board. */
+/** The checked election id, and the booth fingerprint as the server reports it beside the one
+ * the organizer signed in the manifest: worded as the server's report, never as a check. */
 function renderFooter(): void {
   const foot = byId('site-footer');
-  const info = footerInfo;
-  if (!info) {
+  const el = footerInfo;
+  if (!el) {
     foot.replaceChildren();
     return;
   }
-  // The published fingerprint is the manifest's (signed by the organizer; on the vote page the
-  // manifest is checked against the election hash), not the server's copy of it.
-  const hash = info.booth.hash;
-  const stated = info.manifest.booth;
-  const published = typeof stated === 'string' ? stated : null;
+  const served = el.info.booth?.hash ?? null;
+  const published = el.manifest.booth === null ? null : toHex(el.manifest.booth);
   const status = published === null ? t('fingerprint_unpublished')
-    : published === hash ? t('fingerprint_match') : t('fingerprint_differs');
-  const cls = published === null ? 'fp-none' : published === hash ? 'fp-ok' : 'fp-bad';
+    : published === served ? t('fingerprint_match') : t('fingerprint_differs');
+  const cls = published === null ? 'fp-none' : published === served ? 'fp-same' : 'fp-bad';
   fill(foot,
-    h('p', {}, `${t('election_id')}: `, hexShort(info.election_id)),
-    hash === null ? null : h('p', { class: cls, id: 'fingerprint' },
-      `${t('booth_fingerprint')}: `, hexShort(hash), ` — ${status}`));
+    h('p', {}, `${t('election_id')}: `, hexShort(el.electionId)),
+    h('div', { class: cls, id: 'fingerprint', 'data-fp': cls.slice(3) },
+      h('p', {}, `${t('booth_fingerprint')}. ${t('fp_served')}: `,
+        served === null ? '—' : hexShort(served),
+        published === null ? '' : `; ${t('fp_published')}: `,
+        published === null ? null : hexShort(published), '.'),
+      h('p', { id: 'fingerprint-note' }, status),
+      h('p', { class: 'hint', id: 'fingerprint-how' }, t('fingerprint_how'))));
 }
 
-export function setFooterElection(info: ElectionJson): void {
-  footerInfo = info;
+/** Draw the footer for an election that passed the shared check (ui/election.ts) only. */
+export function setFooterElection(el: Election): void {
+  footerInfo = el;
   renderFooter();
 }
 

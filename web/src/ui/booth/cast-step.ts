@@ -111,7 +111,7 @@ async function waitForReceipt(tc: string, bytes: Uint8Array): Promise<void> {
     clearError(err);
     if (st.status === 'included') {
       try {
-        checkReceipt(st, state.info!.board_key, state.info!.election_id, bytes);
+        checkReceipt(st, state.ctx!.boardKey, state.ctx!.electionId, bytes);
       } catch (e) {
         setView({ busy: false });
         showError(err, e);

@@ -2,10 +2,10 @@
 import '../../styles/booth.css';
 import '../../styles/print.css';
 import { contextFrom, type ElectionInfo } from '../../crypto/index.ts';
-import { api } from '../api';
 import { byId, focusOn } from '../dom';
 import { clearError, showError } from '../errors';
-import { initShell, setFooterElection } from '../shell';
+import { loadElection } from '../election';
+import { initShell } from '../shell';
 import { initAuditStep, auditNow, renderAudit } from './audit-step';
 import { castNow, initCastStep, renderCast } from './cast-step';
 import { initChooseStep, renderChoices } from './choose-step';
@@ -65,11 +65,11 @@ function wire(): void {
 async function start(): Promise<void> {
   const fatal = byId('fatal-error');
   try {
-    const info = await api.election();
-    state.info = info;
-    setFooterElection(info);
-    // Recompute the election hash from the manifest, joint key and credential list (§5.4).
+    // The shared check first, in every phase (it draws the footer only if it passes); then the
+    // election hash from the manifest, joint key and credential list (§5.4).
+    const { info } = await loadElection();
     state.ctx = info.context === null ? null : contextFrom(info as unknown as ElectionInfo);
+    state.info = info;
     clearError(fatal);
     renderAll();
     showStep('code');
