@@ -16,7 +16,7 @@ from hamaporsi.protocol.merkle import leaf_hash
 from hamaporsi.protocol.signing import sign_entry
 
 from support.election import Election
-from support.server import JSON, TestClient, cast, error_of, stored, tampered_proof
+from support.server import JSON, TestClient, cast, error_of, stored, tampered_proof, tick
 
 
 def resigned(el: Election, voter: int, entry: dict[str, Any]) -> bytes:
@@ -107,6 +107,7 @@ def test_cast_stores_the_exact_bytes_and_answers_a_pending_receipt(
                         "leaf_hash": leaf_hash(b.bytes).hex()}
     assert r.content == canonical_bytes(r.json())
     assert stored(opened) == before + 1
+    tick(client)  # published once a checkpoint covers it
     page = client.get(f"/api/board/entries?start={before}&end={before + 1}").json()
     assert canonical_bytes(page["entries"][0]) == b.bytes
 
@@ -209,5 +210,6 @@ def test_revote_replaces_and_both_are_on_the_board(opened: Election, client: Tes
     first, second = opened.ballot(0, [0]), opened.ballot(0, [1])
     assert cast(client, first.bytes).status_code == 201
     assert cast(client, second.bytes).status_code == 201
+    tick(client)
     t = client.get("/api/results").json()["turnout"]
     assert (t["ballots"], t["voters"]) == (2, 1)

@@ -103,7 +103,7 @@ def test_cli_roles_work_against_a_running_server(tmp_path: Path) -> None:
     db, port = r.db, free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start("serve", "--db", db, "--port", port, "--checkpoint-every", "0.2",
-                 "--verify-workers", "1", cwd=tmp_path)
+                 "--checkpoint-max-delay", "0.5", "--verify-workers", "1", cwd=tmp_path)
     try:
         wait_up(url, proc)
         transport = httpx.HTTPTransport(local_address=CLIENT_ADDRESS)
@@ -120,8 +120,11 @@ def test_cli_roles_work_against_a_running_server(tmp_path: Path) -> None:
             assert wait_included(h, codes[1])["superseded"] is True
             # a voter casts from the CLI, on the same file: the server sees it
             cli("voter", "cast", "--board", db, "--code", r.creds[3].code, "--choice", "2")
-            assert h.get("/api/results").json()["turnout"] == {
-                "eligible": 4, "voters": 4, "ballots": 5, "audits": 0}
+            want = {"eligible": 4, "voters": 4, "ballots": 5, "audits": 0}
+            deadline = time.monotonic() + 30  # turnout moves with the next checkpoint
+            while h.get("/api/results").json()["turnout"] != want:
+                assert time.monotonic() < deadline, "turnout never counted the CLI's ballot"
+                time.sleep(0.05)
             org = keys["organizer"]
             cli("organizer", "close", "--board", db, "--organizer", org)
             late = encrypt_ballot(ctx, r.creds[0].secret, r.creds[0].public, [1])
@@ -152,7 +155,8 @@ def test_demo_serve_then_ctrl_c_finishes_and_verifies(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start("demo", "--serve", "--voters", "3", "--seed", "1", "--out", "d", "--port", port,
-                 "--checkpoint-every", "0.2", "--verify-workers", "0", "--workers", "1",
+                 "--checkpoint-every", "0.2", "--checkpoint-max-delay", "0.5",
+                 "--verify-workers", "0", "--workers", "1",
                  cwd=tmp_path)
     try:
         wait_up(url, proc)

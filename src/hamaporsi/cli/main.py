@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open voting, then serve the booth for people to vote in a browser "
                         "until Ctrl-C; then finish and verify")
     from . import serve
-    serve.add_server_args(d)
+    serve.add_server_args(d, max_delay=5.0)  # a person voting alone waits at most ~5 s
     d.set_defaults(func=_demo)
 
     v = sub.add_parser("verify", help="re-check an exported record from the record alone")

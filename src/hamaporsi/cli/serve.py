@@ -23,14 +23,21 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.set_defaults(func=serve_command)
 
 
-def add_server_args(p: argparse.ArgumentParser, *, port: int = 8000) -> None:
-    """Options shared by `serve` and `demo --serve`."""
+def add_server_args(p: argparse.ArgumentParser, *, port: int = 8000,
+                    max_delay: float = 30.0) -> None:
+    """Options shared by `serve` and `demo --serve` (the demo waits less for a checkpoint)."""
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: %(default)s, this machine only)")
     p.add_argument("--port", type=int, default=port, help="TCP port (default: %(default)s)")
     p.add_argument("--checkpoint-every", type=float, default=2.0, metavar="SECONDS",
-                   help="sign a checkpoint this often when the board grew (default: "
+                   help="check this often whether a checkpoint is due (default: "
                         "%(default)s)")
+    p.add_argument("--checkpoint-min-entries", type=int, default=8, metavar="N",
+                   help="sign a checkpoint once N new entries wait (default: %(default)s) …")
+    p.add_argument("--checkpoint-max-delay", type=float, default=max_delay, metavar="SECONDS",
+                   help="… or once the oldest new entry waited this long (default: "
+                        "%(default)s); entries and turnout are published only with a "
+                        "checkpoint"),
     p.add_argument("--web", default=None, metavar="DIR",
                    help="built booth to serve (default: web/dist if it is built)")
     p.add_argument("--verify-workers", type=int, default=None, metavar="N",
@@ -50,7 +57,9 @@ def server_config(a: argparse.Namespace, db: Path) -> ServerConfig:
     workers = (os.cpu_count() or 1) if a.verify_workers is None else a.verify_workers
     try:
         return ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
-                            port=a.port, checkpoint_every=a.checkpoint_every, web_dir=web,
+                            port=a.port, checkpoint_every=a.checkpoint_every,
+                            checkpoint_min_entries=a.checkpoint_min_entries,
+                            checkpoint_max_delay=a.checkpoint_max_delay, web_dir=web,
                             verify_workers=workers, body_cap=DEFAULT_BODY_CAP)
     except ValueError as e:
         raise CLIError(str(e)) from None
@@ -80,9 +89,14 @@ def demo_serve(a: argparse.Namespace, cfg: Any) -> int:
 
     def run(db: Path, secret: bytes, election: str) -> None:
         serve(ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
-                           port=a.port, checkpoint_every=a.checkpoint_every, web_dir=web,
+                           port=a.port, checkpoint_every=a.checkpoint_every,
+                           checkpoint_min_entries=a.checkpoint_min_entries,
+                           checkpoint_max_delay=a.checkpoint_max_delay, web_dir=web,
                            verify_workers=workers))
 
+    print(f"note: a checkpoint is signed once {a.checkpoint_min_entries} ballots wait or the "
+          f"oldest waited {a.checkpoint_max_delay:g} s (demo setting; `serve` waits up to 30 s "
+          "by default): until then a receipt is pending", flush=True)
     if web is None:
         print("note: the booth is not built (cd web && npm ci && npm run build); serving the "
               "API only", flush=True)

@@ -119,7 +119,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             try:  # every acknowledged entry leaves with a checkpoint that covers it
-                await checkpointer.tick(service, caster)
+                await checkpointer.tick(service, caster, force=True)
             finally:
                 caster.close()
                 await service.astop()

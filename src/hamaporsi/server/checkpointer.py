@@ -1,7 +1,8 @@
-"""The board's checkpoint cadence (spec §5.7, §8.5.7): every `every` seconds, if the log grew,
-sign one checkpoint of the whole log. Never one per ballot, so that a checkpoint's time next to a
+"""The board's checkpoint cadence (spec §5.7, §8.5.7): every `every` seconds a round asks the
+`Cadence` whether to sign one checkpoint of the whole log — once `min_entries` entries wait, or
+the oldest has waited `max_delay`. Never one per ballot, so that a checkpoint's time next to a
 single new entry does not publish when that voter voted (docs/security.md W3). Pending receipts
-become `included` at the next tick."""
+become `included` with the next checkpoint; only then does the board publish the entries."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from .service import BoardService
 log = logging.getLogger("hamaporsi.server")
 
 
-async def tick(service: BoardService, caster: Caster) -> None:
-    """One round: catch up, checkpoint if grown, start the verifier once voting opens."""
-    cp = await service.call(service.checkpoint_if_grown)
+async def tick(service: BoardService, caster: Caster, *, force: bool = False) -> None:
+    """One round: catch up, checkpoint if due (`force`: if the log grew at all, as at
+    shutdown), start the verifier once voting opens."""
+    cp = await service.call(service.checkpoint_if_due, force)
     if cp is not None:
         log.info("signed checkpoint at size %d", cp.size)
     await caster.start_verifier()

@@ -32,7 +32,11 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     checkpoint_every: float = 2.0
-    """Seconds between signed checkpoints when the log grew (never one per ballot, spec §5.7)."""
+    """Seconds between checkpointer rounds; each round signs only if the cadence says so."""
+    checkpoint_min_entries: int = 8
+    """Sign once at least this many entries wait uncovered (never one per ballot, spec §5.7) …"""
+    checkpoint_max_delay: float = 30.0
+    """… or once the oldest uncovered entry has waited this many seconds."""
     body_cap: int = DEFAULT_BODY_CAP
     rate_burst: int = 10
     """Casts (ballots and audits) a credential may make at once …"""
@@ -53,6 +57,8 @@ class ServerConfig:
             raise ValueError("port must be in 1..65535 (0: any free port)")
         if self.checkpoint_every <= 0:
             raise ValueError("checkpoint interval must be positive")
+        if self.checkpoint_min_entries < 1 or self.checkpoint_max_delay <= 0:
+            raise ValueError("checkpoint cadence: min entries ≥ 1 and max delay > 0")
         if not 1024 <= self.body_cap <= 1 << 20:
             raise ValueError("body cap must be between 1 KiB and 1 MiB (the entry limit)")
         if self.rate_burst < 1 or self.rate_interval <= 0:

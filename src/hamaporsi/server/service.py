@@ -8,6 +8,7 @@ and trustees use the CLI): every read first catches up with them (`ElectionBoard
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from ..protocol.checkpoint import Checkpoint
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import BallotFacts, MemoryIndex
 from ..protocol.merkle import consistency_proof, inclusion_proof
+from .cadence import Cadence
 from .config import ServerConfig
 from .errors import ApiError
 from .merkle_cache import SubtreeCache
@@ -51,6 +53,31 @@ class View:
     voting_open: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    """The ledger's counters at a signed checkpoint's size: what /api/results publishes, so
+    that turnout moves once per checkpoint, never once per ballot (docs/security.md W3)."""
+
+    size: int
+    ballots: int
+    audits: int
+    voters: int
+
+
+def turnout_of(entries: Any, size: int) -> Turnout:
+    """Count ballots, audits and voters (credentials with a ballot) among stored entries."""
+    ballots = audits = 0
+    voters: set[str] = set()
+    for _, data in entries:
+        e = json.loads(data)
+        if e.get("type") == "ballot":
+            ballots += 1
+            voters.add(e["credential"])
+        elif e.get("type") == "audit":
+            audits += 1
+    return Turnout(size, ballots, audits, len(voters))
+
+
 def dumps(obj: Any) -> bytes:
     """Response JSON: RFC 8785, so that an embedded entry keeps its exact bytes."""
     return canonical_bytes(obj)
@@ -65,6 +92,8 @@ class BoardService:
         self._eb: ElectionBoard | None = None
         self._cache = SubtreeCache()
         self._cps: list[Checkpoint] = []
+        self._turnout = Turnout(0, 0, 0, 0)
+        self.cadence = Cadence(config.checkpoint_min_entries, config.checkpoint_max_delay)
         self._election: tuple[str, bytes] | None = None
         self.view = View("", 0, 0, False)
         self.booth_hash: bytes | None = None
@@ -119,7 +148,8 @@ class BoardService:
             store.close()
             raise
         self._eb = eb
-        self._cps = list(store.checkpoints())
+        self._cps = []
+        self._turnout = Turnout(0, 0, 0, 0)
         self.sync()
         log.info("board %s open: %d entries, phase %s", c.db, self._cache.size,
                  eb.ledger.phase)
@@ -129,14 +159,37 @@ class BoardService:
             self._eb.board.store.close()
             self._eb = None
 
+    @property
+    def covered(self) -> int:
+        """The size of the latest signed checkpoint (0 before the first): what reads publish."""
+        return self._cps[-1].size if self._cps else 0
+
     def sync(self) -> int:
-        """Catch up with other writers: ledger, tree, subtree cache, checkpoints, view."""
+        """Catch up with other writers: ledger, tree, subtree cache, checkpoints, view.
+
+        Checkpoints are read before the log's size: one that another process signs meanwhile
+        waits for the next catch-up rather than outrunning the subtree cache."""
         eb = self.eb
+        after = self._cps[-1].size if self._cps else -1
+        new = list(eb.board.store.checkpoints(after))
         size = eb.sync()
         self._follow(size)
-        after = self._cps[-1].size if self._cps else -1
-        self._cps.extend(eb.board.store.checkpoints(after))
+        new = [cp for cp in new if cp.size <= size]  # read first, so always; never past the cache
+        if new:
+            self._cps.extend(new)
+            self._count_turnout()
+        self.cadence.seen(size - self.covered)
         return size
+
+    def _count_turnout(self) -> None:
+        """The turnout as of the latest checkpoint (the board thread's ledger is at the log's
+        size: exact when the checkpoint covers the whole log, else counted from the entries)."""
+        cp = self._cps[-1]
+        led = self.eb.ledger
+        if led.entries == cp.size:
+            self._turnout = Turnout(cp.size, led.ballots, led.audits, led.index.voters())
+        else:  # signed elsewhere before entries this server has seen: count up to it
+            self._turnout = turnout_of(self.eb.board.store.entries(0, cp.size), cp.size)
 
     def _follow(self, size: int) -> None:
         """Extend the subtree cache to `size` and refresh the view."""
@@ -144,6 +197,7 @@ class BoardService:
         while self._cache.size < size:
             hi = min(size, self._cache.size + 16384)
             self._cache.extend(store.leaf_hashes(self._cache.size, hi))
+        self.cadence.seen(size - self.covered)  # the oldest uncovered entry's wait starts
         led = self.eb.ledger
         if led.phase != self.view.phase:
             m = led.manifest
@@ -166,18 +220,24 @@ class BoardService:
         self._follow(self.eb.board.size)
         return out
 
-    def checkpoint_if_grown(self) -> Checkpoint | None:
-        """Sign a checkpoint if the log grew since the latest one (spec §5.7, §8.5.7)."""
+    def checkpoint_if_due(self, force: bool = False) -> Checkpoint | None:
+        """Sign a checkpoint of the whole log if the cadence says so (spec §5.7, §8.5.7):
+        enough entries wait, or the oldest waited long enough; `force` (at shutdown): if the
+        log grew at all."""
         size = self.sync()
-        if self._cps and self._cps[-1].size >= size:
+        if size == 0 or (self._cps and self.covered >= size):
+            return None
+        if not force and not self.cadence.due(size - self.covered):
             return None
         try:
             cp = self.eb.checkpoint()
         except CheckpointError as e:  # the clock went back: wait for it
             log.warning("no checkpoint: %s", e)
             return None
-        if not self._cps or cp.size > self._cps[-1].size:
+        if cp.size > self.covered or not self._cps:
             self._cps.append(cp)
+            self._count_turnout()
+        self.cadence.seen(size - self.covered)
         return cp
 
     # -- board thread: reading (pre-serialised JSON) ----------------------------------------------
@@ -200,15 +260,16 @@ class BoardService:
         return body
 
     def results_json(self) -> bytes:
-        """GET /api/results: phase, live turnout, and the result once published."""
+        """GET /api/results: phase, turnout as of the latest signed checkpoint, and the result
+        once published."""
         self.sync()
         led = self.eb.ledger
         res = led.result
+        t = self._turnout
         return dumps({
             "phase": PUBLIC_PHASE[led.phase],
             "turnout": {"eligible": None if led.context is None else led.context.credential_count,
-                        "voters": led.index.voters(), "ballots": led.ballots,
-                        "audits": led.audits},
+                        "voters": t.voters, "ballots": t.ballots, "audits": t.audits},
             "result": None if res is None else {k: res[k] for k in ("counts", "blank", "voted",
                                                                      "eligible", "trustees")}})
 
@@ -253,21 +314,26 @@ class BoardService:
         return dumps({"checkpoints": [cp.to_json() for cp in newest]})
 
     def entries_json(self, start: int, end: int | None) -> bytes:
-        """Entries [start, end) as their exact stored bytes, at most MAX_ENTRIES."""
-        size = self.sync()
+        """Entries [start, end) as their exact stored bytes, at most MAX_ENTRIES, and only those
+        a signed checkpoint covers: an entry is published with the batch it was signed in, not
+        the moment it arrived (docs/security.md W3). Beyond the checkpoint: an empty list."""
+        self.sync()
         if end is None:
-            end = min(size, start + MAX_ENTRIES)
-        if not 0 <= start <= end <= size:
-            raise ApiError.of("bad_request", f"range [{start}, {end}) is outside the log of "
-                                             f"size {size}")
+            end = start + MAX_ENTRIES
+        if not 0 <= start <= end:
+            raise ApiError.of("bad_request", f"range [{start}, {end}) is empty or reversed")
         if end - start > MAX_ENTRIES:
             raise ApiError.of("bad_request", f"at most {MAX_ENTRIES} entries per request")
-        rows = [data for _, data in self.eb.board.store.entries(start, end)]
+        hi = min(end, self.covered)
+        rows = [data for _, data in self.eb.board.store.entries(start, hi)] if start < hi else []
         return b'{"entries":[' + b",".join(rows) + b'],"start":' + str(start).encode() + b"}"
 
     def consistency_json(self, old: int, new: int) -> bytes:
-        size = self.sync()
-        if not 0 <= old <= new <= size:
-            raise ApiError.of("bad_request", f"need 0 ≤ from ≤ to ≤ {size} (the log's size)")
+        """RFC 9162 consistency proof between sizes no larger than the latest checkpoint's."""
+        self.sync()
+        top = self.covered
+        if not 0 <= old <= new <= top:
+            raise ApiError.of("bad_request", f"need 0 ≤ from ≤ to ≤ {top} (the latest signed "
+                                             "checkpoint's size)")
         proof = consistency_proof(self._cache, old, new)
         return dumps({"from": old, "to": new, "proof": [h.hex() for h in proof]})
