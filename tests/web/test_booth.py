@@ -3,6 +3,7 @@ browser checked and saved is checked again in Python against the board file."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -139,6 +140,9 @@ def test_audit_then_cast(browse: Callable[..., Browse], live: Live) -> None:
     wait_until(lambda: page.inner_text("#audit-status") != "" and
                page.is_enabled("#fresh-button"), what="the audit published")
     assert "سفید" in page.inner_text("#audit-choice")
+    # "Published" only once the board's receipt for the audit checks in the browser.
+    page.wait_for_selector("#audit-status[data-status='verified']", timeout=20_000)
+    assert "در مرورگر شما بررسی شد" in page.inner_text("#audit-status")
     b.shot("1-audit-fa")
     # The opened ballot is on the board as an audit entry that opens to the chosen option.
     st = live.get(f"/api/ballots/{audited}")
@@ -159,6 +163,37 @@ def test_audit_then_cast(browse: Callable[..., Browse], live: Live) -> None:
     page.wait_for_selector("#lookup-status")
     assert "شمرده نمی‌شود" in page.inner_text("#lookup-result")  # "not counted"
     b.shot("2-lookup-audit")
+
+
+def test_an_audit_receipt_that_does_not_verify_is_not_called_published(
+        browse: Callable[..., Browse], live: Live) -> None:
+    """The 201 for a posted audit is only "pending"; a board answer whose inclusion proof fails
+    is refused, and the audit is never reported as published."""
+    b = browse()
+    booth = Booth(b).open("?lang=en")
+    page = b.page
+    forged: dict[str, str] = {}
+
+    def lie(route):  # type: ignore[no-untyped-def]
+        st = json.loads(route.fetch().text())
+        if st["status"] == "included":
+            st["leaf_hash"] = "00" * 32 if st["leaf_hash"] != "00" * 32 else "11" * 32
+            forged["tc"] = st["tracking_code"]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(st))
+
+    page.route("**/api/ballots/*", lie)
+    booth.enter_code(live.codes[4])
+    booth.choose(0)
+    audited = booth.encrypt()
+    page.click("#audit-button")
+    page.wait_for_selector("#audit-ok")
+    page.wait_for_selector("#audit-status[data-status='pending']", timeout=10_000)
+    assert "Waiting for a signed checkpoint" in page.inner_text("#audit-status")
+    page.wait_for_selector("#audit-error:not([hidden])", timeout=20_000)
+    assert forged.get("tc") == audited
+    assert page.get_attribute("#audit-error", "data-code") == "leaf_mismatch"
+    assert page.get_attribute("#audit-status", "data-status") == "pending"
+    assert "verified" not in page.inner_text("#audit-status")
 
 
 def test_bad_credential_codes_are_refused_in_the_voters_language(

@@ -33,7 +33,11 @@ export function sign(secret: Uint8Array, msg32: Uint8Array, aux?: Uint8Array): U
   if (msg32.length !== 32) throw new EncodingError('message must be 32 bytes', 'wrong_length');
   const a = aux ?? randomBytes(32);
   if (a.length !== 32) throw new EncodingError('aux_rand must be 32 bytes', 'wrong_length');
-  return schnorr.sign(msg32, secret, a);
+  try {
+    return schnorr.sign(msg32, secret, a);
+  } finally {
+    if (aux === undefined) a.fill(0);  // our own aux_rand (nonce material): erased after use
+  }
 }
 
 /** BIP340 Verify(pk, m, sig): false for a bad signature or a key that is no curve x coordinate. */

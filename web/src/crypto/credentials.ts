@@ -41,7 +41,9 @@ export function codeCheck(secret: Uint8Array): Uint8Array {
 /** The voter's printable code for a 32-byte secret (spec §5.3). */
 export function codeFromSecret(secret: Uint8Array): string {
   if (secret.length !== 32) throw new RangeError('secret must be 32 bytes');
-  const b32 = base32(concat(secret, codeCheck(secret)));
+  const raw = concat(secret, codeCheck(secret));
+  const b32 = base32(raw);
+  raw.fill(0);
   const groups = [CODE_PREFIX];
   for (let i = 0; i < b32.length; i += 4) groups.push(b32.slice(i, i + 4));
   return groups.join('-');
@@ -62,7 +64,17 @@ export function secretFromCode(code: string): Uint8Array {
   s = s.slice(CODE_PREFIX.length);
   for (const ch of s) if (!ALPHABET.includes(ch)) bad('credential code has characters outside A–Z and 2–7', 'bad_character');
   if (s.length !== CODE_CHARS) bad(`credential code must have ${CODE_CHARS} characters after ${CODE_PREFIX}, not ${s.length}`, 'wrong_length');
+  // raw holds the secret and its check bytes: zeroed on every way out (only the copy returned lives on).
   const raw = new Uint8Array(RAW_BYTES);
+  try {
+    return decodeInto(s, raw);
+  } finally {
+    raw.fill(0);
+  }
+}
+
+/** Decode the 55 base32 characters into `raw` and return a copy of the checked secret. */
+function decodeInto(s: string, raw: Uint8Array): Uint8Array {
   let acc = 0;
   let bits = 0;
   let o = 0;
@@ -76,7 +88,10 @@ export function secretFromCode(code: string): Uint8Array {
   }
   if ((acc & ((1 << bits) - 1)) !== 0) bad('credential code is mistyped (its last character is not a possible one)', 'nonzero_pad_bits');
   const secret = raw.slice(0, 32);
-  if (!equalBytes(codeCheck(secret), raw.slice(32))) bad('credential code is mistyped (checksum does not match)', 'bad_checksum');
+  if (!equalBytes(codeCheck(secret), raw.subarray(32))) {
+    secret.fill(0);
+    bad('credential code is mistyped (checksum does not match)', 'bad_checksum');
+  }
   return secret;
 }
 
@@ -93,6 +108,7 @@ export function parseCredentialCode(code: string): Credential {
   try {
     return { secret, credential: bip340.publicKey(secret) };
   } catch (e) {
+    secret.fill(0);
     if (e instanceof EncodingError) throw new CodeError('credential code does not name a valid key', 'bad_secret', 'bad_secret');
     throw e;
   }

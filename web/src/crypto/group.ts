@@ -51,7 +51,10 @@ export function decodeScalar(b: Uint8Array): bigint {
  * through noble's randomBytes), by rejection sampling. */
 export function randomScalar(): bigint {
   for (;;) {
-    const k = bytesToBig(randomBytes(SCALAR_BYTES));
+    // The drawn bytes are a nonce's: zeroed once read (the bigint itself cannot be erased).
+    const raw = randomBytes(SCALAR_BYTES);
+    const k = bytesToBig(raw);
+    raw.fill(0);
     if (k > 0n && k < ORDER) return k;
   }
 }

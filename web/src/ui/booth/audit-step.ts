@@ -1,15 +1,20 @@
 /** The Benaloh audit (spec §5.6): open the encryption, check in this browser that it holds the
- * voter's choice, publish it on the board, and never cast it; a fresh encryption follows. */
-import { canonical, toHex, verifyAudit } from '../../crypto/index.ts';
+ * voter's choice, publish it on the board, and never cast it; a fresh encryption follows. The
+ * board's acceptance is reported as pending until its receipt checks like a cast one (§5.7). */
+import { canonical, checkReceipt, toHex, verifyAudit, type BoothContext } from '../../crypto/index.ts';
 import { t } from '../../i18n';
-import { api } from '../api';
-import { byId, fill, h, hexBlock } from '../dom';
+import { api, ApiError, type BallotStatus } from '../api';
+import { byId, fill, h, hexBlock, sleep } from '../dom';
 import { clearError, showError } from '../errors';
 import { describeSelection } from './choose-step';
 import { showStep } from './steps';
 import { state } from './state';
 
-interface AuditView { tracking: string; opened: number[] | null; matches: boolean; index: number | null; posting: boolean }
+/** published: 'no' (not yet accepted), 'pending' (accepted, no checked receipt yet), 'verified'. */
+interface AuditView {
+  tracking: string; opened: number[] | null; matches: boolean; index: number | null; posting: boolean;
+  published: 'no' | 'pending' | 'verified';
+}
 let view: AuditView | null = null;
 
 function sameSet(a: number[], b: number[]): boolean {
@@ -25,8 +30,12 @@ export function renderAudit(): void {
   if (view.opened === null) check.replaceChildren();
   else if (view.matches) fill(check, h('p', { class: 'ok-box ok-mark', id: 'audit-ok' }, t('audit_verified')));
   else fill(check, h('p', { class: 'error-box bad-mark', id: 'audit-bad' }, t('audit_mismatch')));
-  byId('audit-status').textContent = view.posting ? t('audit_publishing')
-    : view.index !== null ? t('audit_published', { index: view.index }) : '';
+  const status = byId('audit-status');
+  status.textContent = view.posting ? t('audit_publishing')
+    : view.index === null ? ''
+    : view.published === 'verified' ? t('audit_published', { index: view.index })
+    : t('audit_pending', { index: view.index });
+  status.dataset.status = view.published;
   byId<HTMLButtonElement>('fresh-button').disabled = view.posting || !view.matches;
 }
 
@@ -36,7 +45,11 @@ export async function auditNow(): Promise<void> {
   if (!b || !state.ctx) return;
   state.ballot = null;
   const entry = b.audit();
-  view = { tracking: toHex(b.trackingCode), opened: null, matches: false, index: null, posting: true };
+  const mine: AuditView = {
+    tracking: toHex(b.trackingCode), opened: null, matches: false, index: null, posting: true, published: 'no',
+  };
+  view = mine;
+  const ctx = state.ctx;
   const err = byId('audit-error');
   clearError(err);
   showStep('audit');
@@ -47,14 +60,53 @@ export async function auditNow(): Promise<void> {
     showError(err, e);
   }
   renderAudit();
+  const bytes = canonical(entry);
   try {
-    const acc = await api.postAudit(canonical(entry));
-    view.index = acc.index;
+    const acc = await api.postAudit(bytes);
+    if (acc.tracking_code !== mine.tracking) throw new ApiError(0, 'tracking_mismatch', `board: ${acc.tracking_code}`);
+    mine.index = acc.index;
+    mine.published = 'pending';
   } catch (e) {
     showError(err, e);
   } finally {
-    view.posting = false;
+    mine.posting = false;
     renderAudit();
+  }
+  if (mine.published === 'pending') await confirmAudit(mine, ctx, bytes);
+}
+
+/** Poll the board (with backoff) until a signed checkpoint covers the audit, then check the
+ * receipt against the exact bytes sent; stops when the voter has moved on to another audit. */
+async function confirmAudit(mine: AuditView, ctx: BoothContext, bytes: Uint8Array): Promise<void> {
+  const err = byId('audit-error');
+  let delay = 1000;
+  while (view === mine) {
+    let st: BallotStatus;
+    try {
+      st = await api.ballot(mine.tracking);
+    } catch (e) {
+      if (view === mine) showError(err, e);
+      if (!(e instanceof ApiError) || !['network', 'rate_limited', 'internal', 'unavailable'].includes(e.code)) return;
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, 5000);
+      continue;
+    }
+    if (view !== mine) return;
+    if (st.status === 'included') {
+      try {
+        const r = checkReceipt(st, ctx.boardKey, ctx.electionId, bytes);
+        if (st.kind !== 'audit') throw new ApiError(0, 'bad_response', 'the board lists the audit as a ballot');
+        mine.index = r.index;
+        mine.published = 'verified';
+        clearError(err);
+      } catch (e) {
+        showError(err, e);
+      }
+      renderAudit();
+      return;
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 3000);
   }
 }
 

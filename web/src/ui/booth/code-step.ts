@@ -20,6 +20,7 @@ export function initCodeStep(onAccepted: () => void): void {
     ev.preventDefault();
     try {
       const cred = parseCredentialCode(normalizeCode(input.value));
+      state.secret?.fill(0);  // a code entered again: the previous secret is erased first
       state.secret = cred.secret;
       state.credential = cred.credential;
       input.removeAttribute('aria-invalid');
