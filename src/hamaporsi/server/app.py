@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..board.errors import BoardError
+from ..protocol.errors import ProtocolError
 from . import checkpointer, routes_cast, routes_read
 from .bundle import bundle_hash
 from .cast import Caster
@@ -66,6 +67,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("board error: %s", e)
         return _error(503, "unavailable", "the board cannot serve this request now")
 
+    async def protocol_error(_: Request, e: Exception) -> Response:
+        """A protocol error no route turned into a refusal: the board moved under a read (e.g.
+        a checkpoint past the cached tree); the next try sees a consistent board."""
+        log.error("protocol error outside a refusal: %s (%s)", type(e).__name__, e.code)
+        return _error(503, "unavailable", "the board changed during this request; try again",
+                      {"Retry-After": "1"})
+
     async def internal(_: Request, e: Exception) -> Response:
         return _error(500, "internal_error", "unexpected server error")
 
@@ -74,6 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(BoardError, board_error)
     app.add_exception_handler(sqlite3.Error, board_error)
+    app.add_exception_handler(ProtocolError, protocol_error)
     app.add_exception_handler(Exception, internal)
 
 
