@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures.process import BrokenProcessPool
 
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import BallotFacts
@@ -74,6 +75,13 @@ class Caster:
                      "in a thread")
             return True
 
+    def _discard(self, broken: Verifier | None) -> None:
+        """Drop a verifier whose pool broke (a worker died); the next cast starts a new one."""
+        if broken is not None and self.verifier is broken:
+            self.verifier, self._verify = None, None
+            log.error("a verifier worker process died; the pool will be rebuilt")
+            broken.close(wait=False)
+
     def close(self) -> None:
         """Stop the verifier (a later start makes a new one)."""
         v, self.verifier, self._verify = self.verifier, None, None
@@ -121,7 +129,13 @@ class Caster:
         if self._verify.pending >= self.config.max_queue:
             raise ApiError.of("unavailable", "the server is overloaded; try again shortly",
                               {"Retry-After": "2"})
-        outcome = await self._verify.submit((data, kind))
+        verifier = self.verifier
+        try:
+            outcome = await self._verify.submit((data, kind))
+        except BrokenProcessPool:
+            self._discard(verifier)
+            raise ApiError.of("unavailable", "a verifier process stopped; try again shortly",
+                              {"Retry-After": "1"}) from None
         if isinstance(outcome, Refusal):
             if outcome.signed and hint is not None and self.service.has_credential(hint):
                 self.limiter.take(hint)  # the holder's own failed attempt

@@ -164,5 +164,6 @@ class Verifier:
             return await loop.run_in_executor(self._pool, verify_items, self._ctx, items)
         return await loop.run_in_executor(self._pool, _verify_in_worker, items)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop the pool; `wait=False` for a broken one (its processes are already gone)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
