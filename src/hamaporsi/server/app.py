@@ -70,7 +70,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def protocol_error(_: Request, e: Exception) -> Response:
         """A protocol error no route turned into a refusal: the board moved under a read (e.g.
         a checkpoint past the cached tree); the next try sees a consistent board."""
-        log.error("protocol error outside a refusal: %s (%s)", type(e).__name__, e.code)
+        log.error("protocol error outside a refusal: %s (%s)", type(e).__name__,
+                  getattr(e, "code", "?"))
         return _error(503, "unavailable", "the board changed during this request; try again",
                       {"Retry-After": "1"})
 
