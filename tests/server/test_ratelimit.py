@@ -94,3 +94,37 @@ def test_the_holders_own_bad_proofs_spend_the_bucket(
     for _ in range(2):
         assert cast(c, tampered_proof(opened)).json()["error"] == "bad_proof"
     assert cast(c, opened.ballot(0, [0]).bytes).status_code == 429
+
+
+def test_sweep_forgets_refilled_buckets_of_credentials_that_never_return() -> None:
+    clock = Clock()
+    rl = RateLimiter(3, 10.0, clock=clock)
+    keys = [i.to_bytes(32, "big") for i in range(500)]
+    for k in keys:
+        assert rl.take(k) is None
+    for _ in range(3):
+        rl.take(KEY)  # KEY's bucket is empty
+    assert len(rl) == 501
+    clock.t += 9.0  # not refilled yet: nothing is forgotten
+    assert rl.sweep() == 0 and len(rl) == 501
+    clock.t += 1.0  # the 500 are full again; KEY has 1 of 3 tokens
+    assert rl.sweep() == 500 and len(rl) == 1
+    assert rl.take(KEY) is None and rl.take(KEY) == 10  # still limited after the sweep
+    clock.t += 1000.0
+    assert rl.sweep() == 1 and len(rl) == 0
+    assert [rl.take(keys[0]) for _ in range(4)] == [None, None, None, 10]
+
+
+def test_buckets_are_swept_without_being_asked() -> None:
+    """One cast each by ever new credentials: the buckets stay bounded by those not yet full
+    (amortised O(1) per cast), however many credentials came before."""
+    from hamaporsi.server import ratelimit
+    clock = Clock()
+    rl = RateLimiter(2, 1.0, clock=clock)
+    n = 3 * ratelimit.SWEEP_EVERY
+    for i in range(n):
+        assert rl.take(i.to_bytes(32, "big")) is None
+        clock.t += 0.01  # each bucket is full again 1 s (100 casts) later
+    assert len(rl) <= ratelimit.SWEEP_EVERY + 100
+    assert rl.take(b"\xff" * 32) is None and rl.take(b"\xff" * 32) is None
+    assert rl.take(b"\xff" * 32) == 1

@@ -3,13 +3,19 @@ ballots or audits at once, then one more per `interval` seconds.
 
 Credentials are public (the board lists them), so the bucket is spent only by entries whose
 signature verified: nobody but a code's holder can use up its allowance. Buckets exist only for
-listed credentials and are dropped once full again, so memory stays bounded."""
+listed credentials and are dropped once full again — when their credential casts again, and by
+a sweep of all buckets once as many casts as the buckets it kept (at least SWEEP_EVERY) followed
+the previous one (amortised O(1) per cast)
+— so memory is bounded by the credentials that cast within about `burst × interval`."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
+
+SWEEP_EVERY = 1024
+"""Fewest casts between two sweeps of the full buckets."""
 
 
 class RateLimiter:
@@ -21,6 +27,7 @@ class RateLimiter:
         self.interval = interval
         self._clock = clock
         self._buckets: dict[bytes, tuple[float, float]] = {}  # key → (tokens, as of time)
+        self._until_sweep = SWEEP_EVERY
 
     def _tokens(self, key: bytes, now: float) -> float:
         tokens, at = self._buckets.get(key, (float(self.burst), now))
@@ -43,7 +50,20 @@ class RateLimiter:
             return retry
         now = self._clock()
         self._buckets[key] = (self._tokens(key, now) - 1.0, now)
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self.sweep()
         return None
+
+    def sweep(self) -> int:
+        """Forget every bucket that has refilled to the burst (O(buckets)); how many it forgot."""
+        now = self._clock()
+        full = [k for k, (tokens, at) in self._buckets.items()
+                if tokens + (now - at) / self.interval >= self.burst]
+        for k in full:
+            del self._buckets[k]
+        self._until_sweep = max(SWEEP_EVERY, len(self._buckets))
+        return len(full)
 
     def __len__(self) -> int:
         return len(self._buckets)
