@@ -60,6 +60,16 @@ class Batch:
     def add_g(self, coef: int) -> None:
         self._g += coef
 
+    def merge(self, other: Batch) -> None:
+        """Add every equation of `other` (e.g. one ballot's, once all its checks passed)."""
+        self._g += other._g
+        for key, (p, coef) in other._terms.items():
+            t = self._terms.get(key)
+            if t is None:
+                self._terms[key] = [p, coef]
+            else:
+                t[1] += coef
+
     def __len__(self) -> int:
         return len(self._terms)
 

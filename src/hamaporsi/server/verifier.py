@@ -95,7 +95,9 @@ def verify_items(ctx: ElectionContext, items: list[tuple[bytes, str]]) -> list[O
                 raise MalformedInput(f"expected a {kind} entry, got type {str(got)[:20]!r}",
                                      code="wrong_type")
             if kind == "ballot":
-                b = verify_ballot(ctx, entry, batch)
+                own = Batch()  # joins the shared batch only once every check of it passed
+                b = verify_ballot(ctx, entry, own)
+                batch.merge(own)
                 batched.append((i, entry))
                 out[i] = ballot_facts("ballot", b, tracking_code(data))
             else:

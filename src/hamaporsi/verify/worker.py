@@ -65,7 +65,9 @@ def check_lines(ctx: ElectionContext, start: int, lines: list[bytes]) -> ChunkRe
             entry = parse_canonical(line)
             kind = entry.get("type") if isinstance(entry, dict) else None
             if kind == "ballot":
-                b = verify_ballot(ctx, entry, batch)
+                own = Batch()  # joins the shard's batch only once every check of it passed
+                b = verify_ballot(ctx, entry, own)
+                batch.merge(own)
                 in_batch.append((idx, entry))
                 for i, ct in enumerate(b.ciphertexts if voting else ()):
                     alphas[i].append(ct.alpha)
@@ -92,15 +94,20 @@ def check_lines(ctx: ElectionContext, start: int, lines: list[bytes]) -> ChunkRe
 
 def _name_bad_ballot(ctx: ElectionContext, in_batch: list[tuple[int, dict[str, Any]]],
                      out: ChunkResult) -> None:
+    """The first batched ballot that fails alone ends the chunk's items there (an error item
+    after it, e.g. of a later entry refused on the spot, is dropped: the earliest error wins)."""
+    def fail_at(idx: int, check: str, why: str) -> None:
+        pos = next(i for i, it in enumerate(out.items) if it[1] == idx)
+        del out.items[pos:]
+        out.items.append(("error", idx, check, why))
+
     for idx, entry in in_batch:
         try:
             verify_ballot(ctx, entry)
         except (ProtocolError, CryptoError) as e:
-            pos = next(i for i, it in enumerate(out.items) if it[1] == idx)
-            del out.items[pos:]
-            out.items.append(("error", idx, _check_id(e, "V7"), str(e)))
+            fail_at(idx, _check_id(e, "V7"), str(e))
             return
-    out.items.append(("error", in_batch[0][0], "V7", "batched proof equations fail"))
+    fail_at(in_batch[0][0], "V7", "batched proof equations fail")  # 2^-128, or a bug
 
 
 def facts_of(item: tuple[Any, ...]) -> BallotFacts:
