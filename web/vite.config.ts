@@ -1,11 +1,14 @@
 // Vite build of the booth (web/dist). The output must satisfy the server's CSP
 // (script-src 'self'; style-src 'self'): no inline scripts or styles, no data: fonts.
+// HAMAPORSI_BENCH_PAGE=1 adds the benchmark page and builds into web/dist-bench instead
+// (bench/browser_encrypt.py), so that web/dist is always the production booth.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const benchPage = process.env['HAMAPORSI_BENCH_PAGE'] === '1';
 
 /** One entry per HTML page; the booth UI adds its pages here. */
 const pages: Record<string, string> = {
@@ -14,10 +17,11 @@ const pages: Record<string, string> = {
   lookup: resolve(here, 'lookup.html'),
   results: resolve(here, 'results.html'),
   board: resolve(here, 'board.html'),
-  // Times ballot encryption in the browser (bench/browser_encrypt.py only, not linked).
-  bench: resolve(here, 'src/ui/bench/bench.html'),
-  // Runs the shared test vectors inside a browser (tests only, not linked from the booth).
+  // Runs the shared test vectors inside a browser: anyone may run them in their own browser
+  // (docs/vectors.md); not linked from the booth's navigation.
   vectors: resolve(here, 'src/vectors-page/vectors.html'),
+  // Times ballot encryption in the browser: only in the benchmark build (web/dist-bench).
+  ...(benchPage ? { bench: resolve(here, 'src/ui/bench/bench.html') } : {}),
 };
 
 /** Pages kept under src/ (like the vectors page) are emitted at the top of dist/. */
@@ -39,7 +43,7 @@ export default defineConfig({
   base: '/',
   plugins: [flattenPages()],
   build: {
-    outDir: 'dist',
+    outDir: benchPage ? 'dist-bench' : 'dist',
     emptyOutDir: true,
     target: 'es2022',
     // The module-preload polyfill is an inline script; CSP would block it.

@@ -135,15 +135,17 @@ class Live:
 
 
 def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
-               options: list[Text] | None = None, max_delay: float = 0.5) -> Live:
+               options: list[Text] | None = None, max_delay: float = 0.5,
+               web: Path = DIST) -> Live:
     """Make the election (exactly one of `options`, by default the demo's yes, no, blank),
-    write the board key file beside it, and run `hamaporsi serve`. The server signs a
+    write the board key file beside it, and run `hamaporsi serve` on the built booth `web`
+    (web/dist; the benchmark passes web/dist-bench). The server signs a
     checkpoint once 8 entries wait or the oldest has waited `max_delay` seconds (short here,
     so that tests of a single ballot need not wait the production 30 s)."""
     tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "board.sqlite"
     el = Election(db, voters=voters, question=QUESTION,
-                  option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(DIST))
+                  option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(web))
     el.open()
     el.store.close()
     key = db.with_suffix(".key.json")
@@ -154,7 +156,7 @@ def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
     log = tmp / "server.log"
     exe = Path(sys.executable).with_name("hamaporsi")
     cmd = [str(exe) if exe.exists() else "hamaporsi", "serve", "--db", str(db), "--host",
-           "127.0.0.1", "--port", str(port), "--web", str(DIST), "--checkpoint-every",
+           "127.0.0.1", "--port", str(port), "--web", str(web), "--checkpoint-every",
            str(checkpoint_every), "--checkpoint-max-delay", str(max_delay),
            "--verify-workers", "0"]
     with open(log, "wb") as f:

@@ -336,3 +336,28 @@ def test_every_page_refuses_a_board_key_other_than_the_manifests(
     assert page.locator("#board-verdict").count() == 0
     assert page.locator("#turnout-facts").count() == 0
     assert page.locator("#fingerprint").count() == 0
+
+
+def test_production_build_has_no_bench_page_and_links_no_test_page(dist: Path) -> None:
+    """web/dist is the production booth: the benchmark page is built only on request
+    (HAMAPORSI_BENCH_PAGE=1, into web/dist-bench); the vectors page ships (anyone may run the
+    shared vectors in their own browser) but no booth page or script links to it."""
+    names = {p.name for p in DIST.glob("*.html")}
+    assert "bench.html" not in names
+    assert not list(DIST.rglob("bench*")), "benchmark code in the production build"
+    assert {"index.html", "lookup.html", "results.html", "board.html", "vectors.html"} <= names
+    vectors_js = set(re.findall(r'src="/assets/([^"]+)"', (DIST / "vectors.html").read_text()))
+    for f in [*DIST.glob("*.html"), *DIST.rglob("*.js")]:
+        if f.name == "vectors.html" or f.name in vectors_js:
+            continue
+        text = f.read_text()
+        assert "vectors.html" not in text and "bench.html" not in text, f.name
+
+
+def test_booth_navigation_links_only_the_booth_pages(browse: Callable[..., Browse]) -> None:
+    b = browse()
+    page = b.open("/lookup.html?lang=en")
+    page.wait_for_selector("#site-header nav a")
+    links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    assert {"/", "/lookup.html", "/results.html", "/board.html"} <= set(links)
+    assert not [u for u in links if "vectors" in u or "bench" in u], links
