@@ -1,5 +1,5 @@
-"""The read side: the election, live results, a ballot's status and proof, and the board (its
-entries, checkpoints and consistency proofs). Each answer is pre-serialised on the board thread
+"""The read side: the election, results, a ballot's status and proof, and the board (its
+entries, checkpoints and consistency proofs), published as of the latest signed checkpoint. Each answer is pre-serialised on the board thread
 after catching up with other writers."""
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def router(service: BoardService) -> APIRouter:
         return ok(await service.call(service.election_json))
 
     @r.get("/api/results", tags=["election"], response_model=None,
-           summary="Phase, live turnout, and the result once published",
+           summary="Phase, turnout as of the latest signed checkpoint, and the result once "
+                   "published",
            responses={200: {"model": Results}, **errors(503)})
     async def results() -> Response:
         return ok(await service.call(service.results_json))
@@ -60,8 +61,10 @@ def router(service: BoardService) -> APIRouter:
 
     @r.get("/api/board/entries", tags=["board"], response_model=None,
            summary=f"Entries [start, end) as their exact bytes, at most {MAX_ENTRIES}",
-           description="Each entry re-encodes with RFC 8785 to exactly its stored bytes. `end` "
-                       f"defaults to start + {MAX_ENTRIES} or the log's size.",
+           description="Each entry re-encodes with RFC 8785 to exactly its stored bytes. Only "
+                       "entries the latest signed checkpoint covers are served: `end` defaults "
+                       f"to start + {MAX_ENTRIES} and is clamped to the checkpoint's size "
+                       "(an empty list at or beyond it).",
            responses={200: {"model": Entries}, **errors(400, 503)})
     async def entries(start: Size = 0,
                       end: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None
@@ -69,7 +72,7 @@ def router(service: BoardService) -> APIRouter:
         return ok(await service.call(service.entries_json, start, end))
 
     @r.get("/api/board/proofs/consistency", tags=["board"], response_model=None,
-           summary="RFC 9162 consistency proof between two log sizes",
+           summary="RFC 9162 consistency proof between two sizes up to the latest checkpoint's",
            responses={200: {"model": Consistency}, **errors(400, 503)})
     async def consistency(frm: Annotated[int, Query(alias="from", ge=0, le=MAX_INT)],
                           to: Size) -> Response:
