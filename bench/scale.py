@@ -92,8 +92,20 @@ def child(mode: str, record: str) -> None:
         "audits": rep.checks["V9"].items, "seconds": seconds, "cluster_start_s": t_cluster,
         "cpu_main_s": cpu_main, "cpu_workers_s": kids.ru_utime + kids.ru_stime,
         "setup_s": setup_s, "credentials": (rep.result or {}).get("eligible"),
-        "peak_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_main_mib": _own_peak_mib(),
         "peak_worker_mib": kids.ru_maxrss / 1024, "backend": rep.backend}))
+
+
+def _own_peak_mib() -> float:
+    """This process's peak RSS since exec (VmHWM). Not ru_maxrss: Linux carries that across
+    execve, so a child started by this bench would report the bench's own size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _tree_rss(root: int) -> tuple[int, int]:
