@@ -146,7 +146,8 @@ class Server:
         exe = Path(sys.executable).with_name("hamaporsi")
         self.proc = subprocess.Popen(
             [str(exe), "serve", "--db", str(db), "--host", HOST, "--port", str(port),
-             "--checkpoint-every", "2", "--verify-workers", str(workers)],
+             "--checkpoint-every", "2", "--checkpoint-max-delay", "2",
+             "--verify-workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     async def wait_ready(self, seconds: float = 120) -> None:
@@ -337,10 +338,16 @@ async def run(args: argparse.Namespace, board: Path, ballots: list[bytes]) -> di
             print(f"  {name}: {r['accepted']}/{r['ballots']} accepted, "
                   f"{r['accepted_per_s']:.0f}/s, p50 {r['p50_ms']:.1f} ms, "
                   f"p99 {r['p99_ms']:.1f} ms")
+        # Turnout is published as of the latest signed checkpoint: wait for one to cover all.
         c = await Conn.open(port)
-        status, body = await c.request(b"GET", b"/api/results")
+        for _ in range(40):
+            status, body = await c.request(b"GET", b"/api/results")
+            turnout = json.loads(body)["turnout"]
+            if turnout["ballots"] >= len(ballots):
+                break
+            await asyncio.sleep(0.25)
         c.close()
-        results["server_turnout"] = json.loads(body)["turnout"]
+        results["server_turnout"] = turnout
     finally:
         err = server.stop()
     results["server_log_lines"] = len(err.splitlines())
