@@ -11,14 +11,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import distributed
 import pytest
 
 from hamaporsi.verify.backends import BackendError, Parallel
 from hamaporsi.verify.runner import verify_record
 
 from support.simrecord import ballot_indices, lines, reseal, tamper_proof, verdict, write_lines
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
