@@ -8,6 +8,9 @@
     ├── StoreCorrupted        stored bytes disagree with themselves: a leaf hash that is not the
     │                         hash of its entry, a checkpoint whose root is not the log's root
     │   └── SchemaVersionError  the file was written by a newer schema than this code knows
+    ├── StoreUnavailable      the database cannot be reached or written now (connection lost,
+    │                         disk full, I/O error); nothing of the failed call was stored, and
+    │                         the next call tries again (reconnecting if needed)
     └── CheckpointError       a checkpoint cannot be issued (clock before the latest checkpoint)
 
 Proofs that fail to verify are not board errors: they raise crypto.errors.InvalidProof with the
@@ -37,6 +40,11 @@ class StoreCorrupted(BoardError):
 
 class SchemaVersionError(StoreCorrupted):
     """The database records a schema version this code does not know (spec §8.6)."""
+
+
+class StoreUnavailable(BoardError):
+    """The database is unreachable or full right now; the call stored nothing (spec §8.6.3).
+    Servers answer 503 with a retry hint; the store reconnects on its next call."""
 
 
 class CheckpointError(BoardError):

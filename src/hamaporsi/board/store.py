@@ -63,6 +63,22 @@ class BoardStore(Protocol):
         """Stream every stored checkpoint of size > `after` in increasing size."""
         ...
 
+    def add_cosignature(self, size: int, witness: bytes, data: bytes) -> bool:
+        """Durably store a witness's cosignature (canonical JSON bytes, spec §8.8) of the
+        checkpoint at `size`; True if stored, False if this witness already has one for this
+        size (the first is kept). The checkpoint must be stored (AppendOnlyViolation if not).
+        The caller verifies the cosignature first: the store only keeps bytes."""
+        ...
+
+    def cosignatures(self, size: int) -> list[bytes]:
+        """The cosignatures stored for the checkpoint at `size`, ordered by witness key."""
+        ...
+
+    def all_cosignatures(self, after: int = -1) -> Iterator[tuple[int, bytes]]:
+        """Stream (size, bytes) of every cosignature of a checkpoint of size > `after`, by size
+        then witness key."""
+        ...
+
     def close(self) -> None:
         """Release the backend's resources; the store must not be used afterwards."""
         ...

@@ -12,6 +12,7 @@ from ..crypto.group import Point
 from ..crypto.hashing import hash_parts
 from . import codec
 from .canonical import canonical_bytes
+from .cosignature import WitnessPolicy
 from .errors import MalformedInput
 from .signing import verify_entry
 
@@ -76,6 +77,8 @@ class Manifest:
     entry: dict[str, Any]
     booth: bytes | None = None
     """SHA-256 of the booth bundle the organizer published (spec §5.2), if stated."""
+    witnesses: WitnessPolicy = WitnessPolicy()
+    """Who cosigns checkpoints and how many must (spec §5.2, §8.8); empty: none required."""
 
     @property
     def hash(self) -> bytes:
@@ -110,9 +113,11 @@ def build_manifest(*, election_id: str, question: Text, options: list[Text],
                    min_selections: int, max_selections: int, opens: int, closes: int,
                    organizer_key: bytes, registrar_key: bytes, board_key: bytes,
                    trustees: list[TrusteeInfo], threshold: int,
-                   booth: bytes | None = None) -> dict[str, Any]:
+                   booth: bytes | None = None,
+                   witnesses: WitnessPolicy | None = None) -> dict[str, Any]:
     """The unsigned manifest entry; sign it with the organizer key and parse it back. `booth`:
-    the booth bundle's hash (spec §5.2), stated only when given."""
+    the booth bundle's hash (spec §5.2), `witnesses`: the checkpoint witnesses and their
+    threshold (§8.8); each stated only when given."""
     out: dict[str, Any] = {
         "type": "manifest", "spec": SPEC_VERSION, "election_id": election_id,
         "question": question.to_json(), "options": [o.to_json() for o in options],
@@ -126,13 +131,15 @@ def build_manifest(*, election_id: str, question: Text, options: list[Text],
         if not isinstance(booth, bytes) or len(booth) != 32:
             raise ValueError("booth must be a 32-byte SHA-256 digest")
         out["booth"] = booth.hex()
+    if witnesses is not None and witnesses.keys:
+        out["witnesses"] = witnesses.to_json()
     return out
 
 
 MANIFEST_KEYS = {"type", "spec", "election_id", "question", "options", "min_selections",
                  "max_selections", "opens", "closes", "organizer_key", "registrar_key",
                  "board_key", "trustees", "threshold", "sig"}
-OPTIONAL_KEYS = frozenset({"booth"})
+OPTIONAL_KEYS = frozenset({"booth", "witnesses"})
 
 
 def parse_manifest(entry: Any) -> Manifest:
@@ -167,6 +174,8 @@ def parse_manifest(entry: Any) -> Manifest:
         trustees=trustees,
         threshold=codec.integer(o["threshold"], "manifest.threshold", 1, len(trustees)),
         entry=dict(o),
-        booth=codec.hex_bytes(o["booth"], 32, "manifest.booth") if "booth" in o else None)
+        booth=codec.hex_bytes(o["booth"], 32, "manifest.booth") if "booth" in o else None,
+        witnesses=WitnessPolicy.from_json(o["witnesses"]) if "witnesses" in o
+        else WitnessPolicy())
     verify_entry(m.entry, m.organizer_key, check="V1", what="manifest")
     return m

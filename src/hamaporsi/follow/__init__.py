@@ -1,0 +1,1 @@
+"""Following a board over HTTP: a verified local copy (mirrors) and cosigning (witnesses)."""

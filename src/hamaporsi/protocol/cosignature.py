@@ -1,0 +1,201 @@
+"""Witness cosignatures of checkpoints (spec §8.8): a witness states, with its own BIP340 key,
+that it saw the board's checkpoint and that it is consistent with every earlier one it cosigned.
+
+    body    = RFC 8785 JSON {"checkpoint": hex(checkpoint message), "election", "size",
+                             "time", "type": "cosignature", "witness": hex(x-only key)}
+    message = hash_parts("cosignature", body)        (SHA-256, tag "hamaporsi/v1/cosignature")
+    sig     = BIP340 Sign(witness_secret, message)
+
+"checkpoint" is the 32-byte message the board signed (§8.5.3), which binds the election, size,
+root, time and board key; "election" and "size" repeat two of them so that a cosignature can be
+filed without its checkpoint. A checkpoint is *witnessed* once `threshold` distinct witnesses
+named in the manifest (§5.2 "witnesses") have valid cosignatures of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..crypto import bip340
+from ..crypto.errors import CryptoError, InvalidProof
+from ..crypto.hashing import hash_parts
+from .canonical import canonical_bytes, parse_canonical
+from .checkpoint import MAX_INT, Checkpoint
+from .errors import MalformedInput
+
+TYPE = "cosignature"
+HASH_TAG = "cosignature"
+CHECK = "V-witness"
+BODY_KEYS = frozenset({"checkpoint", "election", "size", "time", "type", "witness"})
+JSON_KEYS = BODY_KEYS | {"sig"}
+MAX_WITNESSES = 64
+_HEX = frozenset("0123456789abcdef")
+
+
+def _malformed(reason: str) -> MalformedInput:
+    return MalformedInput(f"cosignature: {reason}", code="bad_cosignature")
+
+
+def _hex(name: str, value: object, length: int) -> bytes:
+    if not isinstance(value, str) or len(value) != 2 * length or not set(value) <= _HEX:
+        raise _malformed(f"{name} must be {2 * length} lowercase hex digits")
+    return bytes.fromhex(value)
+
+
+def _int(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
+        raise _malformed(f"{name} must be an integer in [0, 2^53-1]")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Cosignature:
+    """Witness `witness` saw checkpoint `checkpoint` (its 32-byte message) at time `timestamp`."""
+
+    checkpoint: bytes
+    election_id: str
+    size: int
+    timestamp: int
+    witness: bytes
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        for name, v, n in (("checkpoint", self.checkpoint, 32), ("witness", self.witness, 32),
+                           ("sig", self.signature, 64)):
+            if not isinstance(v, bytes) or len(v) != n:
+                raise _malformed(f"{name} must be {n} bytes")
+        _hex("election", self.election_id, 32)
+        _int("size", self.size)
+        _int("time", self.timestamp)
+
+    def body(self) -> dict[str, Any]:
+        return {"checkpoint": self.checkpoint.hex(), "election": self.election_id,
+                "size": self.size, "time": self.timestamp, "type": TYPE,
+                "witness": self.witness.hex()}
+
+    def body_bytes(self) -> bytes:
+        """RFC 8785 encoding of `body()`: the bytes whose hash the witness signs."""
+        return canonical_bytes(self.body())
+
+    def message(self) -> bytes:
+        """hash_parts("cosignature", body_bytes()): the 32-byte BIP340 message."""
+        return hash_parts(HASH_TAG, self.body_bytes())
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body(), "sig": self.signature.hex()}
+
+    def to_bytes(self) -> bytes:
+        """The wire form as canonical JSON bytes (what stores and records keep)."""
+        return canonical_bytes(self.to_json())
+
+    @classmethod
+    def from_json(cls, obj: object) -> Cosignature:
+        """Parse the wire form strictly; MalformedInput on any deviation."""
+        if not isinstance(obj, dict):
+            raise _malformed("must be a JSON object")
+        keys = set(obj)
+        if keys != JSON_KEYS:
+            raise _malformed(f"keys must be exactly {sorted(JSON_KEYS)}; missing "
+                             f"{sorted(JSON_KEYS - keys)}, extra {sorted(keys - JSON_KEYS)[:5]}")
+        if obj["type"] != TYPE:
+            raise _malformed(f'type must be "{TYPE}"')
+        return cls(_hex("checkpoint", obj["checkpoint"], 32),
+                   _hex("election", obj["election"], 32).hex(), _int("size", obj["size"]),
+                   _int("time", obj["time"]), _hex("witness", obj["witness"], 32),
+                   _hex("sig", obj["sig"], 64))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Cosignature:
+        """Parse canonical JSON bytes (MalformedInput if not canonical or not a cosignature)."""
+        return cls.from_json(parse_canonical(data))
+
+
+def cosign(secret: bytes, cp: Checkpoint, timestamp: int) -> Cosignature:
+    """The witness's cosignature of `cp` (the caller has checked `cp` first, spec §8.8.2)."""
+    unsigned = Cosignature(cp.message(), cp.election_id, cp.size, timestamp,
+                           bip340.public_key(secret), bytes(64))
+    sig = bip340.sign(secret, unsigned.message())
+    return Cosignature(unsigned.checkpoint, cp.election_id, cp.size, timestamp,
+                       unsigned.witness, sig)
+
+
+def verify_cosignature(cs: Cosignature, cp: Checkpoint, *, check: str = CHECK) -> None:
+    """Return if `cs` is a valid cosignature of exactly `cp`; InvalidProof otherwise."""
+    if (cs.checkpoint != cp.message() or cs.election_id != cp.election_id
+            or cs.size != cp.size):
+        raise InvalidProof(check, f"cosignature by {cs.witness.hex()[:16]}… is of another "
+                                  "checkpoint")
+    try:
+        bip340.verify(cs.witness, cs.message(), cs.signature)
+    except CryptoError as e:
+        raise InvalidProof(check, f"cosignature by {cs.witness.hex()[:16]}…: {e}") from e
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessPolicy:
+    """Who may cosign and how many must (manifest field "witnesses", spec §5.2). The empty
+    policy (no field) requires nothing: every checkpoint counts as witnessed."""
+
+    keys: tuple[bytes, ...] = ()
+    threshold: int = 0
+
+    def __post_init__(self) -> None:
+        if len(set(self.keys)) != len(self.keys):
+            raise _malformed("witness keys must be distinct")
+        if not (0 <= self.threshold <= len(self.keys)) or (self.keys and self.threshold < 1):
+            raise _malformed("witness threshold must be in [1, number of witnesses]")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"keys": [k.hex() for k in self.keys], "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, obj: object) -> WitnessPolicy:
+        """Parse the manifest's "witnesses" object: 1..64 distinct valid BIP340 keys and a
+        threshold in [1, len(keys)]."""
+        if not isinstance(obj, dict) or set(obj) != {"keys", "threshold"}:
+            raise MalformedInput('manifest.witnesses: expected {"keys", "threshold"}',
+                                 code="bad_field")
+        raw = obj["keys"]
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WITNESSES:
+            raise MalformedInput(f"manifest.witnesses.keys: 1 to {MAX_WITNESSES} keys",
+                                 code="bad_field")
+        keys = tuple(_hex(f"manifest.witnesses.keys[{i}]", k, 32) for i, k in enumerate(raw))
+        for k in keys:
+            try:
+                bip340.validate_public_key(k)
+            except CryptoError as e:
+                raise MalformedInput(f"manifest.witnesses.keys: {e}", code="bad_point") from e
+        t = obj["threshold"]
+        if not isinstance(t, int) or isinstance(t, bool) or not 1 <= t <= len(keys):
+            raise MalformedInput("manifest.witnesses.threshold: an integer in [1, keys]",
+                                 code="bad_field")
+        if len(set(keys)) != len(keys):
+            raise MalformedInput("manifest.witnesses.keys must be distinct", code="bad_field")
+        return cls(keys, t)
+
+    def valid_cosigners(self, cp: Checkpoint, cosignatures: Iterable[Cosignature]
+                        ) -> list[Cosignature]:
+        """The cosignatures of `cp` by distinct listed witnesses that verify (one per witness);
+        unlisted, invalid and repeated ones are left out, never an error."""
+        listed = set(self.keys)
+        out: dict[bytes, Cosignature] = {}
+        for cs in cosignatures:
+            if cs.witness not in listed or cs.witness in out:
+                continue
+            try:
+                verify_cosignature(cs, cp)
+            except InvalidProof:
+                continue
+            out[cs.witness] = cs
+        return [out[k] for k in sorted(out)]
+
+    def require(self, cp: Checkpoint, cosignatures: Iterable[Cosignature], *,
+                check: str = CHECK) -> list[Cosignature]:
+        """The valid cosigners of `cp`; InvalidProof if fewer than `threshold` (spec §8.8.3)."""
+        got = self.valid_cosigners(cp, cosignatures)
+        if len(got) < self.threshold:
+            raise InvalidProof(check, f"checkpoint at size {cp.size} has {len(got)} valid witness "
+                                      f"cosignatures; the election requires {self.threshold}")
+        return got
