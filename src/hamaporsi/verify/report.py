@@ -22,6 +22,7 @@ CHECKS: dict[str, str] = {
     "V14": "result: counts, blank and turnout",
     "V15": "board: Merkle tree and signed checkpoints",
     "V16": "order of the record (phases, close)",
+    "V-witness": "witness cosignatures of the checkpoints",
 }
 
 
@@ -35,10 +36,11 @@ class CheckResult:
     items: int = 0
     seconds: float = 0.0
     ok: bool | None = None  # None: not reached
+    detail: str = ""  # what the check found, e.g. V-witness: who cosigned the last checkpoint
 
     @property
     def title(self) -> str:
-        return CHECKS[self.id]
+        return f"{CHECKS[self.id]}: {self.detail}" if self.detail else CHECKS[self.id]
 
 
 @dataclass

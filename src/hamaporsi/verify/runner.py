@@ -31,6 +31,7 @@ from .index import CACHE_MIB, DiskIndex
 from .report import Failure, Report
 from .shard import ShardResult, ShardSpec
 from .state import INDEX, Snapshot, file_sha256, locked
+from .witness import WitnessCheckFailed, check_witnesses
 
 ENTRIES = "entries.jsonl"
 CHECKPOINTS = "checkpoints.jsonl"
@@ -93,6 +94,7 @@ class _Run:
         self.tree = TreeBuilder()
         self.report = Report()
         self.checkpoints = self._load_checkpoints()
+        self.all_checkpoints = tuple(self.checkpoints)  # for V-witness, after V15
         self.last_cp_size = 0
         self.offset = 0  # bytes of entries.jsonl applied so far
         self.pending: Failure | None = None  # a failure waiting for the next checkpoint
@@ -374,6 +376,25 @@ def _final_checks(run: _Run, until: str) -> None:
                                              "credentials-final", "voting"):
         rep.failure = Failure("V16", None, f"record ends in phase '{led.phase}': voting is "
                               "not closed")
+    else:
+        _witness_check(run, require_threshold=until == "done")
+
+
+def _witness_check(run: _Run, *, require_threshold: bool) -> None:
+    """V-witness (spec §9.2) on the record's cosignatures.jsonl, in this process. Summing the
+    tally of the organizer's own board (`until="closed"`) does not require the threshold: its
+    newest checkpoint has just been signed, before any witness could cosign it."""
+    m = run.ledger.manifest
+    assert m is not None  # the record verified up to its close
+    t0 = time.perf_counter()
+    try:
+        summary = check_witnesses(run.record, m.witnesses, run.all_checkpoints,
+                                  require_threshold=require_threshold)
+    except WitnessCheckFailed as e:
+        run.report.failure = e.failure
+        return
+    run.report.count("V-witness", summary.lines, time.perf_counter() - t0)
+    run.report.checks["V-witness"].detail = summary.describe()
 
 
 def _prefix(run: _Run, path: Path, snap: Snapshot | None) -> None:
