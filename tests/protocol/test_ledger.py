@@ -341,3 +341,108 @@ def test_credentials_chunk_number_must_be_an_integer(tmp_path: Path) -> None:
                 led.ingest(sign_entry({**e, "chunk": False}, el.registrar))
         led.ingest(e)
     el.store.close()
+
+
+# -- trusting the board's own store (spec §8.6.4) and savepoints ------------------------------------
+
+
+def ledger_state(led: Ledger) -> tuple[Any, ...]:
+    """Everything the voting phase keeps, comparable."""
+    from hamaporsi.protocol.ledger import MemoryIndex
+    idx = led.index
+    assert isinstance(idx, MemoryIndex)
+    sums = tuple(tuple(c.encode() for c in s or ()) for s in (led.all_sum, led.superseded_sum))
+    return (led.phase, led.entries, led.ballots, led.audits, led.superseded, sums,
+            dict(idx._unique), dict(idx._last), led.result)
+
+
+def voted(el: Election) -> Election:
+    """Ballots, a re-vote and an audit on an exactly-one-of-three board (a total proof too)."""
+    el.cast(0, [0])
+    el.cast(1, [2])
+    el.eb.submit(el.ballot(2, [1]).audit_entry())
+    el.cast(0, [1])
+    return el
+
+
+def test_stored_facts_equal_the_verified_facts(voting: Election) -> None:
+    from hamaporsi.protocol.ledger import stored_facts
+    b = voting.ballot(0, [2])
+    a = voting.ballot(1, [0]).audit_entry()
+    for kind, entry, data in (("ballot", b.entry, b.bytes), ("ballot", b.entry, None),
+                              ("audit", a, None)):
+        want = voting.eb.ledger.check_alone(entry)
+        assert stored_facts(kind, entry, data) == want
+
+
+def test_ballot_values_are_read_without_checking(voting: Election) -> None:
+    """Values are read, not checked: a wrong proof passes, a malformed field does not."""
+    from hamaporsi.protocol.ballot import ballot_values
+    from support.server import tampered_proof
+    bad = parse_canonical(tampered_proof(voting))
+    assert ballot_values(bad).credential == voting.creds[0].public
+    sel0 = bad["selections"][0]
+    with pytest.raises(MalformedInput):
+        ballot_values({**bad, "selections": [{**sel0, "alpha": sel0["alpha"][:-2]}]})
+    with pytest.raises(MalformedInput):
+        ballot_values({**bad, "extra": 1})
+
+
+def test_trusted_replay_gives_the_same_ledger(voting: Election) -> None:
+    voted(voting)
+    voting.close()
+    voting.tally()
+    full, trusted = Ledger(), Ledger()
+    for i, data in voting.store.entries():
+        full.ingest(parse_canonical(data), i)
+        trusted.ingest_trusted(parse_canonical(data), i, data)
+    assert ledger_state(trusted) == ledger_state(full) == ledger_state(voting.eb.ledger)
+    assert trusted.tally is not None and full.tally is not None
+    assert trusted.phase == "tallied" and trusted.ballots == 3 and trusted.audits == 1
+
+
+def test_opening_a_board_does_not_recheck_proofs(voting: Election,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from hamaporsi.board.election_board import ElectionBoard
+    from hamaporsi.protocol import ledger as ledger_mod
+    voted(voting)
+    want = ledger_state(voting.eb.ledger)
+
+    def no_proof_checks(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a stored ballot's proofs were checked again")
+
+    monkeypatch.setattr(ledger_mod, "verify_ballot", no_proof_checks)
+    monkeypatch.setattr(ledger_mod, "verify_audit", no_proof_checks)
+    eb = ElectionBoard(voting.store, voting.board_secret, voting.manifest.hash.hex())
+    assert ledger_state(eb.ledger) == want
+    with pytest.raises(AssertionError, match="checked again"):  # the full replay does check
+        ElectionBoard(voting.store, voting.board_secret, voting.manifest.hash.hex(),
+                      trust_store=False)
+
+
+def test_rollback_returns_to_the_savepoint_exactly(voting: Election) -> None:
+    voting.cast(0, [0])
+    led = voting.eb.ledger
+    before = ledger_state(led)
+    sp = led.savepoint()
+    n = voting.size
+    for i, entry in enumerate([voting.ballot(0, [1]).entry, voting.ballot(3, [2]).entry,
+                               voting.ballot(1, [2]).audit_entry()]):
+        facts = led.check_alone(entry)
+        assert facts is not None
+        led.apply_checked(facts, n + i)
+    assert (led.ballots, led.audits, led.superseded) == (3, 1, 1)
+    led.rollback(sp)
+    led.release()
+    assert ledger_state(led) == before
+    voting.cast(0, [2])  # and the board goes on from there
+    assert (led.ballots, led.superseded) == (2, 1)
+
+
+def test_savepoints_need_the_memory_index(tmp_path: Path) -> None:
+    idx = DiskIndex(str(tmp_path / "index.sqlite"))
+    try:
+        with pytest.raises(TypeError):
+            Ledger(index=idx).savepoint()
+    finally:
+        idx.close()

@@ -16,7 +16,7 @@ from ..crypto import bip340
 from ..crypto.errors import CryptoError
 from ..protocol import merkle
 from ..protocol.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
-from .errors import CheckpointError, RangeError, StoreCorrupted
+from .errors import AppendOnlyViolation, CheckpointError, RangeError, StoreCorrupted
 from ..protocol.merkle import TreeBuilder, leaf_hash
 from .store import BoardStore
 
@@ -36,18 +36,29 @@ class Board:
 
     Not thread-safe (neither is its store). Other writers may append to the same store; the
     board catches up with them (`sync()`) before every checkpoint and after every append.
+    Without a secret (`board_secret=None` and the public `board_key`) the board is read-only
+    as far as checkpoints go: it serves proofs but cannot sign (a mirror's copy).
     """
 
     __slots__ = ("store", "election_id", "board_key", "_secret", "_tree", "_clock")
 
-    def __init__(self, store: BoardStore, board_secret: bytes, election_id: str, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: BoardStore, board_secret: bytes | None, election_id: str, *,
+                 clock: Callable[[], float] = time.time, board_key: bytes | None = None
+                 ) -> None:
         if (not isinstance(election_id, str) or len(election_id) != 64
                 or not set(election_id) <= _HEX):
             raise ValueError("election_id must be 64 lowercase hex digits")
+        if board_secret is not None:
+            key = bip340.public_key(board_secret)
+            if board_key is not None and board_key != key:
+                raise ValueError("board_key is not the board secret's public key")
+        elif board_key is None:
+            raise ValueError("a board needs its secret or, read-only, its public key")
+        else:
+            key = board_key
         self.store = store
         self.election_id = election_id
-        self.board_key = bip340.public_key(board_secret)
+        self.board_key = key
         self._secret = board_secret
         self._clock = clock
         self._tree = TreeBuilder()
@@ -140,19 +151,52 @@ class Board:
         self._tree.extend(hashes)
         return [AppendReceipt(i, h) for i, h in zip(indices, hashes, strict=True)]
 
-    def checkpoint(self, now: int | None = None) -> Checkpoint:
-        """Sign and store a checkpoint of the current size and root (idempotent per size)."""
-        self.sync()
+    @property
+    def can_sign(self) -> bool:
+        """Does this board hold its secret (else: a read-only copy)?"""
+        return self._secret is not None
+
+    def checkpoint(self, now: int | None = None, *, sync: bool = True) -> Checkpoint:
+        """Sign and store a checkpoint of the current size and root (idempotent per size);
+        `sync=False`: of the size as last synced, without looking for other writers' entries.
+
+        Several writers (server processes) may sign at once: if another stored a checkpoint of
+        this size or larger meanwhile, that one is returned (it covers at least as much)."""
+        if self._secret is None:
+            raise CheckpointError("this board is read-only: it has no key to sign checkpoints")
+        if sync:
+            self.sync()
         size = self._tree.size
         latest = self.store.latest_checkpoint()
-        if latest is not None and latest.size == size:
-            return latest
+        if latest is not None and latest.size >= size:
+            return self._theirs(latest)
         timestamp = int(self._clock()) if now is None else now
         if latest is not None and timestamp < latest.timestamp:
             raise CheckpointError(
                 f"time {timestamp} is before the latest checkpoint's {latest.timestamp}")
         cp = sign_checkpoint(self._secret, self.election_id, size, self._tree.root(), timestamp)
-        self.store.add_checkpoint(cp)
+        try:
+            self.store.add_checkpoint(cp)
+        except AppendOnlyViolation:  # another writer stored one of this size or larger first
+            latest = self.store.latest_checkpoint()
+            if latest is None or latest.size < size:
+                raise
+            return self._theirs(latest)
+        return cp
+
+    def _theirs(self, cp: Checkpoint) -> Checkpoint:
+        """A checkpoint another writer stored: this board's key and election, and the tree
+        caught up to it (its root is checked on the next open, `_rebuild`)."""
+        if cp.election_id != self.election_id:
+            raise StoreCorrupted(f"checkpoint at size {cp.size} is for election {cp.election_id}")
+        try:
+            verify_checkpoint(cp, self.board_key)
+        except CryptoError as e:
+            raise StoreCorrupted(f"checkpoint at size {cp.size}: {e}") from e
+        if cp.size > self._tree.size:
+            self.sync()
+        if cp.size == self._tree.size and cp.root != self._tree.root():
+            raise StoreCorrupted(f"checkpoint at size {cp.size} does not match the log's root")
         return cp
 
     # -- reading ---------------------------------------------------------------------------

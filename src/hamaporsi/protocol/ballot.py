@@ -135,6 +135,43 @@ def parse_ballot(ctx: ElectionContext, entry: Any) -> tuple[Ballot, list[InSetPr
     return Ballot(cred, tuple(cts), tuple(br.a.encode() for br in branches)), proofs, total
 
 
+@dataclass(frozen=True, slots=True)
+class BallotValues:
+    """A stored ballot's values as encoded bytes, read without decoding a point or checking a
+    proof: what the cross-entry rules (V10–V12) need of a ballot already verified once."""
+
+    credential: bytes
+    alphas: tuple[bytes, ...]
+    betas: tuple[bytes, ...]
+    commitments: tuple[bytes, ...]
+    """As `Ballot.commitments`: the `a` of every branch, selections first, then the total."""
+
+
+def _branch_as(proof: Any, field: str) -> list[bytes]:
+    items = codec.array(proof, field, 1, 64)
+    return [codec.hex_bytes(codec.obj(b, f"{field}[{i}]", {"a", "b", "c", "v"})["a"], 33,
+                            f"{field}[{i}].a") for i, b in enumerate(items)]
+
+
+def ballot_values(entry: Any) -> BallotValues:
+    """Read a ballot's credential, ciphertexts and proof commitments (spec §5.5) *without*
+    checking them: only for a ballot that a board already verified and stored (§8.6.4).
+    Malformed bytes still raise MalformedInput; a bad point or proof is not noticed."""
+    o = codec.obj(entry, "ballot", BALLOT_KEYS)
+    cred = codec.hex_bytes(o["credential"], 32, "ballot.credential")
+    sels = codec.array(o["selections"], "ballot.selections", 1, 64)
+    alphas, betas, commitments = [], [], []
+    for i, s in enumerate(sels):
+        f = f"ballot.selections[{i}]"
+        so = codec.obj(s, f, {"alpha", "beta", "proof"})
+        alphas.append(codec.hex_bytes(so["alpha"], 33, f + ".alpha"))
+        betas.append(codec.hex_bytes(so["beta"], 33, f + ".beta"))
+        commitments += _branch_as(so["proof"], f + ".proof")
+    if o["total_proof"] is not None:
+        commitments += _branch_as(o["total_proof"], "ballot.total_proof")
+    return BallotValues(cred, tuple(alphas), tuple(betas), tuple(commitments))
+
+
 def verify_ballot(ctx: ElectionContext, entry: Any, batch: Batch | None = None) -> Ballot:
     """Check a ballot alone: structure (V5), signature (V6), 0/1 proofs (V7) and the total
     proof (V8). Eligibility, uniqueness and re-voting need the record (spec §9).

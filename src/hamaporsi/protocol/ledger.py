@@ -16,7 +16,8 @@ from ..crypto.elgamal import Ciphertext
 from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.group import Point
 from . import codec
-from .ballot import Ballot, counted_totals, tracking_code, verify_audit, verify_ballot
+from .ballot import (Ballot, ballot_values, counted_totals, tracking_code, verify_audit,
+                     verify_ballot)
 from .canonical import canonical_bytes
 from .ceremony import Ceremony
 from .credentials import CredentialListHasher, parse_chunk_keys
@@ -90,6 +91,18 @@ class MemoryIndex:
         got = self._last.get(credential)
         return None if got is None else got[0]
 
+    def unclaim(self, values: list[bytes]) -> None:
+        """Take back a successful `claim_all` (a savepoint's rollback)."""
+        for v in values:
+            self._unique.pop(v, None)
+
+    def restore_last(self, credential: bytes, prev: tuple[int, bytes] | None) -> None:
+        """Take back a `set_last` that returned `prev` (a savepoint's rollback)."""
+        if prev is None:
+            self._last.pop(credential, None)
+        else:
+            self._last[credential] = prev
+
 
 def encode_cts(cts: tuple[Ciphertext, ...]) -> bytes:
     return b"".join(c.encode() for c in cts)
@@ -116,6 +129,42 @@ def ballot_facts(kind: str, ballot: Ballot, tracking: bytes) -> BallotFacts:
     return BallotFacts(kind, ballot.credential, tracking,
                        tuple(c.alpha.encode() for c in ballot.ciphertexts), ballot.commitments,
                        encode_cts(ballot.ciphertexts))
+
+
+def stored_facts(kind: str, entry: Any, data: bytes | None = None) -> BallotFacts:
+    """The facts of a ballot or audit that a board already verified and stored, read without
+    checking a signature or proof (`ballot_values`); `data`: the ballot's exact bytes, if at
+    hand (else re-encoded). Only for entries of a store the caller trusts (spec §8.6.4)."""
+    if kind == "audit":
+        o = codec.obj(entry, "audit", {"type", "ballot", "choices", "nonces"})
+        inner = o["ballot"]
+        tracking = tracking_code(canonical_bytes(inner, parsed=True))
+    else:
+        inner = entry
+        tracking = tracking_code(data if data is not None else
+                                 canonical_bytes(entry, parsed=True))
+    v = ballot_values(inner)
+    return BallotFacts(kind, v.credential, tracking, v.alphas, v.commitments,
+                       b"".join(a + b for a, b in zip(v.alphas, v.betas)))
+
+
+@dataclass(frozen=True, slots=True)
+class Savepoint:
+    """The ledger's voting-phase state before a batch of `apply_checked` calls: `rollback`
+    returns to it, in memory, when the store's transaction fails (spec §8.6.3)."""
+
+    entries: int
+    ballots: int
+    audits: int
+    superseded: int
+    all_sum: list[Ciphertext] | None
+    superseded_sum: list[Ciphertext] | None
+    journal: int
+
+
+_Change = tuple[list[bytes], bytes | None, tuple[int, bytes] | None]
+"""One applied ballot or audit's index changes: the claimed values, and for a ballot its
+credential and the counting ballot it replaced."""
 
 
 def _as_rejected(e: CryptoError) -> Rejected:
@@ -151,6 +200,7 @@ class Ledger:
     shares: dict[int, list[Point]] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     entries: int = 0
+    _journal: list[_Change] | None = field(default=None, repr=False, compare=False)
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -169,6 +219,51 @@ class Ledger:
             raise _as_rejected(e) from e
         self.entries = idx + 1
         return out
+
+    def ingest_trusted(self, entry: Any, index: int | None = None,
+                       data: bytes | None = None) -> BallotFacts | None:
+        """`ingest` for an entry that a board already checked and stored (spec §8.6.4): a
+        ballot's or audit's signature and proofs are not checked again (`stored_facts`), only
+        the cross-entry rules run; every other entry goes through `ingest`. `data`: the entry's
+        exact bytes, if at hand. Never for entries from anyone but the board's own store."""
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind not in ("ballot", "audit"):
+            return self.ingest(entry, index)
+        idx = self.entries if index is None else index
+        self._need("voting", what=str(kind))
+        facts = stored_facts(str(kind), entry, data)
+        self.apply_ballot(facts, idx)
+        self.entries = idx + 1
+        return facts
+
+    # -- savepoints -----------------------------------------------------------------------------
+
+    def savepoint(self) -> Savepoint:
+        """Start recording `apply_checked`/`apply_ballot` changes so that `rollback` can take
+        them back (only ballots and audits: other entries change state a savepoint does not
+        keep). Needs the in-memory index. End with `rollback` or `release`."""
+        if not isinstance(self.index, MemoryIndex):
+            raise TypeError("savepoints need the in-memory index")
+        if self._journal is None:
+            self._journal = []
+        return Savepoint(self.entries, self.ballots, self.audits, self.superseded,
+                         self.all_sum, self.superseded_sum, len(self._journal))
+
+    def rollback(self, sp: Savepoint) -> None:
+        """Return to `sp`: undo every ballot and audit applied since, newest first."""
+        assert self._journal is not None and isinstance(self.index, MemoryIndex)
+        while len(self._journal) > sp.journal:
+            values, cred, prev = self._journal.pop()
+            if cred is not None:
+                self.index.restore_last(cred, prev)
+            self.index.unclaim(values)
+        self.entries, self.ballots, self.audits = sp.entries, sp.ballots, sp.audits
+        self.superseded, self.all_sum = sp.superseded, sp.all_sum
+        self.superseded_sum = sp.superseded_sum
+
+    def release(self) -> None:
+        """Stop recording (the batch committed, or was rolled back)."""
+        self._journal = None
 
     def _need(self, *phases: str, what: str) -> None:
         assert all(p in PHASES for p in phases)
@@ -300,10 +395,14 @@ class Ledger:
             raise Rejected(f"{what} repeats entry {clash[1]} (a replayed, copied or audited "
                            "ballot, or a reused nonce)", code="duplicate", check="V11")
         if f.kind == "audit":
+            if self._journal is not None:
+                self._journal.append((values, None, None))
             self.audits += 1
             return
         self.ballots += 1
         prev = self.index.set_last(f.credential, idx, f.cts)
+        if self._journal is not None:
+            self._journal.append((values, f.credential, prev))
         assert self.context is not None and self.all_sum is not None
         if add_sum:
             self.add_to_sum(decode_cts(f.cts))
