@@ -1,0 +1,481 @@
+"""`BoardStore` on PostgreSQL (psycopg 3): the same append-only log as SQLite, for several
+server processes writing one board (spec §8.6.4).
+
+Sequencing: every write transaction first takes one transaction-level advisory lock whose key
+is derived from the schema name (`lock_key`), then reads the next index = size. Log positions
+are therefore assigned by exactly one writer at a time, across processes and connections, and
+the `entries_dense` trigger refuses any index but the current size (spec §8.6.3).
+
+Durability: autocommit connection, one explicit transaction per call, READ COMMITTED (each
+statement after the lock sees every earlier writer's commit), synchronous_commit never `off`:
+a method returns only after COMMIT has been flushed to the server's WAL.
+
+Faults: psycopg's OperationalError and InterfaceError (connection lost, server shut down, disk
+full, lock wait timed out) become StoreUnavailable, whose message has no password; the
+connection is dropped and the next call reconnects. Nothing of a call that fails before COMMIT is
+stored. A connection lost *during* COMMIT leaves the outcome unknown to the client (as with any
+database): callers retry idempotently (ballots are deduplicated by the ledger).
+
+Thread-safety: as SQLiteStore, one store object per thread or process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from ..protocol.checkpoint import Checkpoint
+from ..protocol.errors import MalformedInput
+from ..protocol.merkle import leaf_hash
+from .errors import (
+    AppendOnlyViolation, BoardError, RangeError, SchemaVersionError, StoreCorrupted,
+    StoreUnavailable,
+)
+from .open import describe, postgres_parts
+from .sqlite import APPEND_ONLY, check_cosignature_args
+
+PAGE = 1024
+"""Rows fetched per query when streaming entries, checkpoints or cosignatures."""
+
+CONNECT_TIMEOUT_S = 10
+LOCK_TIMEOUT = "30s"
+"""Longest wait for the sequencer lock (as SQLite's busy timeout); then StoreUnavailable."""
+
+_LOCK_DOMAIN = b"hamaporsi/board/sequencer\x00"
+
+_SCHEMA_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER PRIMARY KEY CHECK (version >= 1),"
+    " applied_at BIGINT NOT NULL"
+    ")"
+)
+
+
+def lock_key(schema: str) -> int:
+    """The advisory lock key of the board in `schema`: first 8 bytes of SHA-256, signed."""
+    digest = hashlib.sha256(_LOCK_DOMAIN + schema.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _function(name: str, body: str) -> str:
+    """A PL/pgSQL trigger function bound to the search_path it was created under, so it reads
+    this board's tables whatever the calling session's search_path."""
+    return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+            f" SET search_path FROM CURRENT AS $$ BEGIN {body} END $$")
+
+
+def _refuse(msg: str) -> str:
+    return f"RAISE EXCEPTION '{APPEND_ONLY}: {msg}';"
+
+
+def _forbid(table: str) -> str:
+    """One statement-level trigger refusing UPDATE, DELETE and TRUNCATE of `table`."""
+    return (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION board_refuse_change()")
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: the log, its checkpoints, and the append-only rules
+        _function("board_refuse_change",
+                  f"RAISE EXCEPTION '{APPEND_ONLY}: % rows cannot be %',"
+                  " TG_TABLE_NAME, lower(TG_OP) || 'd';"),
+        "CREATE TABLE entries ("
+        " idx BIGINT PRIMARY KEY CHECK (idx >= 0),"
+        " leaf_hash BYTEA NOT NULL CHECK (length(leaf_hash) = 32),"
+        " data BYTEA NOT NULL"
+        ")",
+        "CREATE TABLE checkpoints ("
+        " size BIGINT PRIMARY KEY CHECK (size >= 0),"
+        " body BYTEA NOT NULL,"
+        " signature BYTEA NOT NULL CHECK (length(signature) = 64)"
+        ")",
+        _forbid("entries"),
+        _forbid("checkpoints"),
+        _forbid("schema_version"),
+        _function("board_entries_dense",
+                  "IF NEW.idx IS DISTINCT FROM (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries)"
+                  f" THEN {_refuse('entry index must equal the current size')} END IF;"
+                  " RETURN NEW;"),
+        "CREATE TRIGGER entries_dense BEFORE INSERT ON entries"
+        " FOR EACH ROW EXECUTE FUNCTION board_entries_dense()",
+        _function("board_checkpoints_increasing",
+                  "IF NEW.size <= COALESCE((SELECT MAX(size) FROM checkpoints), -1)"
+                  " OR NEW.size > (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries) THEN"
+                  f" {_refuse('checkpoint size must exceed the latest checkpoint and not exceed the log')}"  # noqa: E501
+                  " END IF; RETURN NEW;"),
+        "CREATE TRIGGER checkpoints_increasing BEFORE INSERT ON checkpoints"
+        " FOR EACH ROW EXECUTE FUNCTION board_checkpoints_increasing()",
+    ),
+    (  # 2: witness cosignatures of stored checkpoints (spec §8.8), append-only too
+        "CREATE TABLE cosignatures ("
+        " size BIGINT NOT NULL REFERENCES checkpoints (size),"
+        " witness BYTEA NOT NULL CHECK (length(witness) = 32),"
+        " data BYTEA NOT NULL,"
+        " PRIMARY KEY (size, witness)"
+        ")",
+        _forbid("cosignatures"),
+        _function("board_cosignatures_of_checkpoint",
+                  "IF NOT EXISTS (SELECT 1 FROM checkpoints WHERE size = NEW.size) THEN"
+                  f" {_refuse('no checkpoint of that size is stored')} END IF; RETURN NEW;"),
+        "CREATE TRIGGER cosignatures_of_checkpoint BEFORE INSERT ON cosignatures"
+        " FOR EACH ROW EXECUTE FUNCTION board_cosignatures_of_checkpoint()",
+    ),
+)
+"""Migration i+1 is MIGRATIONS[i]; add new ones at the end, never edit an applied one."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_INSERT_ENTRY = "INSERT INTO entries (idx, leaf_hash, data) VALUES (%s, %s, %s)"
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+class PostgresStore:
+    """An append-only board log in a PostgreSQL schema; one connection, one thread."""
+
+    def __init__(self, url: str) -> None:
+        """Connect to `url` (`postgresql://…`, optional `?schema=NAME`), create the schema if
+        named and missing, and apply the migrations. StoreUnavailable if unreachable."""
+        self.url = describe(url)
+        """The URL without its password, for logs and messages."""
+        self._conninfo, self.schema = postgres_parts(url)
+        self._password = conninfo_to_dict(self._conninfo).get("password")
+        self._conn: Conn | None = None
+        self._closed = False
+        try:
+            if self.schema is None:
+                current = self._read_one("SELECT current_schema()")[0]
+                if current is None:
+                    raise BoardError(f"{self.url}: no schema on the search_path to hold the board")
+                self.schema = str(current)
+            self._key = lock_key(self.schema)
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- connection ------------------------------------------------------------------------
+
+    def _unavailable(self, e: BaseException) -> StoreUnavailable:
+        """StoreUnavailable for a driver error, its message without the password."""
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if self._password:
+            detail = detail.replace(str(self._password), "***")
+        code = getattr(e, "sqlstate", None)
+        return StoreUnavailable(
+            f"PostgreSQL board {self.url} unavailable: {detail}" + (f" [{code}]" if code else ""))
+
+    def _connect(self) -> Conn:
+        """A new autocommit connection set for the board: search_path, READ COMMITTED,
+        synchronous_commit not off, lock_timeout."""
+        params = conninfo_to_dict(self._conninfo)
+        kwargs: dict[str, Any] = {}
+        if "connect_timeout" not in params:
+            kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
+        try:
+            conn: Conn = psycopg.connect(self._conninfo, autocommit=True, **kwargs)
+        except psycopg.Error as e:
+            raise self._unavailable(e) from e
+        try:
+            conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+            if self.schema is not None:
+                conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+            row = conn.execute("SHOW synchronous_commit").fetchone()
+            if row is None or row[0] == "off":
+                conn.execute("SET synchronous_commit TO on")
+            conn.execute(sql.SQL("SET lock_timeout TO {}").format(sql.Literal(LOCK_TIMEOUT)))
+        except psycopg.Error as e:
+            conn.close()
+            if isinstance(e, (psycopg.OperationalError, psycopg.InterfaceError)):
+                raise self._unavailable(e) from e
+            raise
+        return conn
+
+    @property
+    def conn(self) -> Conn:
+        """The open connection (reconnecting if a fault dropped it); BoardError after close()."""
+        if self._closed:
+            raise BoardError("store is closed")
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._drop()
+            self._conn = self._connect()
+        return self._conn
+
+    def _drop(self) -> None:
+        """Forget the connection after a fault; the next call opens a new one."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+            self._conn = None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn a lost connection or a server fault into StoreUnavailable (and reconnect next)."""
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+            self._drop()
+            raise self._unavailable(e) from e
+
+    @contextmanager
+    def _write(self) -> Iterator[Conn]:
+        """One write transaction holding the sequencer lock; rolled back on any error. A
+        trigger's refusal is AppendOnlyViolation, a fault StoreUnavailable."""
+        with self._guard():
+            conn = self.conn
+            try:
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s::bigint)", (self._key,))
+                    yield conn
+            except psycopg.errors.RaiseException as e:
+                msg = e.diag.message_primary or str(e)
+                if msg.startswith(APPEND_ONLY):
+                    raise AppendOnlyViolation(msg) from e
+                raise BoardError(f"PostgreSQL refused the write: {msg}") from e
+            except psycopg.IntegrityError as e:
+                raise BoardError(
+                    f"PostgreSQL constraint failed: {e.diag.message_primary or e}") from e
+
+    def _read_one(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        """First row of a read (None if none); faults as StoreUnavailable."""
+        with self._guard():
+            return self.conn.execute(query, params, binary=True).fetchone()
+
+    def _read_all(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """All rows of a read; faults as StoreUnavailable."""
+        with self._guard():
+            return self.conn.execute(query, params, binary=True).fetchall()
+
+    def _migrate(self) -> None:
+        """Create the schema if named, then apply the missing migrations in one transaction
+        under the sequencer lock (two processes starting at once migrate once)."""
+        target = len(MIGRATIONS)
+        with self._write() as c:
+            assert self.schema is not None
+            c.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            c.execute(_SCHEMA_VERSION_TABLE)
+            row = c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+            current = 0 if row is None else int(row[0])
+            if current > target:
+                raise SchemaVersionError(
+                    f"database schema version {current} is newer than this code's {target}")
+            for version in range(current + 1, target + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    c.execute(statement)
+                c.execute("INSERT INTO schema_version (version, applied_at)"
+                          " VALUES (%s, EXTRACT(EPOCH FROM now())::bigint)", (version,))
+
+    def schema_version(self) -> int:
+        """The highest migration applied to this schema."""
+        return int(self._read_one("SELECT MAX(version) FROM schema_version")[0])
+
+    # -- entries ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _next_index(c: Conn) -> int:
+        row = c.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def append(self, entry: bytes) -> int:
+        """Durably store `entry` and its leaf hash at index size(); return that index."""
+        return self.append_many((entry,))[0]
+
+    def append_many(self, entries: Iterable[bytes]) -> list[int]:
+        """Store all `entries` in one transaction (all or none, even if the iterable raises)."""
+        indices: list[int] = []
+
+        def rows(idx: int) -> Iterator[tuple[int, bytes, bytes]]:
+            for data in entries:
+                if not isinstance(data, bytes):
+                    raise TypeError(f"entry must be bytes, got {type(data).__name__}")
+                indices.append(idx)
+                yield idx, leaf_hash(data), data
+                idx += 1
+
+        with self._write() as c, c.cursor() as cur:
+            cur.executemany(_INSERT_ENTRY, rows(self._next_index(c)))
+        return indices
+
+    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
+        """Append `entry` at index size() only if `check(size())` returns, all under the
+        sequencer lock: no other writer can append between the check and the insert."""
+        if not isinstance(entry, bytes):
+            raise TypeError(f"entry must be bytes, got {type(entry).__name__}")
+        with self._write() as c:
+            idx = self._next_index(c)
+            check(idx)
+            c.execute(_INSERT_ENTRY, (idx, leaf_hash(entry), entry))
+        return idx
+
+    def append_each_checked(self, entries: Sequence[bytes],
+                            check: Callable[[int, int], bool]) -> list[int | None]:
+        """Group commit: in one transaction under the sequencer lock, append each entry whose
+        `check(i, index)` is True at the next index and skip the others; one COMMIT for all."""
+        for data in entries:
+            if not isinstance(data, bytes):
+                raise TypeError(f"entry must be bytes, got {type(data).__name__}")
+        out: list[int | None] = []
+        rows: list[tuple[int, bytes, bytes]] = []
+        with self._write() as c:
+            idx = self._next_index(c)
+            for i, data in enumerate(entries):
+                if not check(i, idx):
+                    out.append(None)
+                    continue
+                rows.append((idx, leaf_hash(data), data))
+                out.append(idx)
+                idx += 1
+            if rows:  # nobody else can write while we hold the lock: insert them all at once
+                with c.cursor() as cur:
+                    cur.executemany(_INSERT_ENTRY, rows)
+        return out
+
+    def size(self) -> int:
+        """Number of entries stored (MAX(idx)+1 on the primary key: O(log n))."""
+        return int(self._read_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0])
+
+    def _check_range(self, start: int, end: int) -> None:
+        for name, v in (("start", start), ("end", end)):
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise TypeError(f"{name} must be an int")
+        size = self.size()
+        if not 0 <= start <= end <= size:
+            raise RangeError(f"range [{start}, {end}) is outside the log of size {size}")
+
+    @staticmethod
+    def _checked(index: int, stored_hash: bytes, data: bytes) -> bytes:
+        if leaf_hash(data) != stored_hash:
+            raise StoreCorrupted(f"entry {index} does not match its stored leaf hash")
+        return data
+
+    def entry(self, index: int) -> bytes:
+        """The bytes of entry `index`, checked against its stored leaf hash."""
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError("index must be an int")
+        row = self._read_one("SELECT leaf_hash, data FROM entries WHERE idx = %s", (index,))
+        if row is None:
+            raise RangeError(f"no entry {index} in the log")
+        return self._checked(index, bytes(row[0]), bytes(row[1]))
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """Stream (index, bytes) for start ≤ index < end, PAGE rows per query, hashes checked."""
+        if end is None:
+            end = self.size()
+        self._check_range(start, end)
+        return self._stream_entries(start, end)
+
+    def _stream_entries(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        expected = start
+        while expected < end:
+            rows = self._read_all(
+                "SELECT idx, leaf_hash, data FROM entries WHERE idx >= %s AND idx < %s"
+                " ORDER BY idx LIMIT %s", (expected, end, PAGE))
+            if not rows:
+                raise StoreCorrupted(f"entry {expected} is missing")
+            for idx, h, data in rows:
+                if idx != expected:
+                    raise StoreCorrupted(f"entry {expected} is missing")
+                yield idx, self._checked(idx, bytes(h), bytes(data))
+                expected += 1
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes of entries [start, end), in order; RangeError outside the log."""
+        self._check_range(start, end)
+        rows = self._read_all(
+            "SELECT leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx",
+            (start, end))
+        if len(rows) != end - start:
+            raise StoreCorrupted(f"entries missing in [{start}, {end})")
+        return [bytes(r[0]) for r in rows]
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        """Durably store `cp`; AppendOnlyViolation unless latest size < cp.size ≤ size()."""
+        if not isinstance(cp, Checkpoint):
+            raise TypeError("cp must be a Checkpoint")
+        with self._write() as c:
+            c.execute("INSERT INTO checkpoints (size, body, signature) VALUES (%s, %s, %s)",
+                      (cp.size, cp.body_bytes(), cp.signature))
+
+    @staticmethod
+    def _load_checkpoint(size: int, body: bytes, signature: bytes) -> Checkpoint:
+        try:
+            cp = Checkpoint.from_body_bytes(bytes(body), bytes(signature))
+        except MalformedInput as e:
+            raise StoreCorrupted(f"checkpoint at size {size}: {e}") from e
+        if cp.size != size:
+            raise StoreCorrupted(f"checkpoint stored at size {size} says size {cp.size}")
+        return cp
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint with the largest size, or None."""
+        row = self._read_one(
+            "SELECT size, body, signature FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return None if row is None else self._load_checkpoint(*row)
+
+    def checkpoints(self, after: int = -1) -> Iterator[Checkpoint]:
+        """Stream every checkpoint of size > `after` in increasing size, PAGE rows per query."""
+        while True:
+            rows = self._read_all("SELECT size, body, signature FROM checkpoints WHERE size > %s"
+                                  " ORDER BY size LIMIT %s", (after, PAGE))
+            if not rows:
+                return
+            for row in rows:
+                yield self._load_checkpoint(*row)
+            after = rows[-1][0]
+
+    # -- cosignatures ----------------------------------------------------------------------
+
+    def add_cosignature(self, size: int, witness: bytes, data: bytes) -> bool:
+        """Durably store a witness's cosignature bytes of the checkpoint at `size` (spec §8.8);
+        True if stored, False if this witness already has one there (ON CONFLICT DO NOTHING
+        keeps the first). AppendOnlyViolation if no checkpoint of that size is stored."""
+        check_cosignature_args(size, witness, data)
+        with self._write() as c:
+            cur = c.execute("INSERT INTO cosignatures (size, witness, data) VALUES (%s, %s, %s)"
+                            " ON CONFLICT (size, witness) DO NOTHING", (size, witness, data))
+            stored = cur.rowcount == 1
+        return stored
+
+    def cosignatures(self, size: int) -> list[bytes]:
+        """The cosignatures stored for the checkpoint at `size`, ordered by witness key."""
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError("size must be an int")
+        return [bytes(r[0]) for r in self._read_all(
+            "SELECT data FROM cosignatures WHERE size = %s ORDER BY witness", (size,))]
+
+    def all_cosignatures(self, after: int = -1) -> Iterator[tuple[int, bytes]]:
+        """Stream (size, bytes) of every cosignature of a checkpoint of size > `after`, by size
+        then witness key, PAGE rows per query."""
+        rows = self._read_all("SELECT size, witness, data FROM cosignatures WHERE size > %s"
+                              " ORDER BY size, witness LIMIT %s", (after, PAGE))
+        while rows:
+            for size, _, data in rows:
+                yield size, bytes(data)
+            last_size, last_witness = rows[-1][0], bytes(rows[-1][1])
+            rows = self._read_all(
+                "SELECT size, witness, data FROM cosignatures WHERE (size, witness) > (%s, %s)"
+                " ORDER BY size, witness LIMIT %s", (last_size, last_witness, PAGE))
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (idempotent); the store must not be used afterwards."""
+        self._closed = True
+        self._drop()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
