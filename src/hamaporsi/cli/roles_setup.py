@@ -12,11 +12,14 @@ from typing import Any
 from ..board.election_board import ElectionBoard
 from ..board.sqlite import SQLiteStore
 from ..crypto import bip340
+from ..crypto.errors import CryptoError
 from ..crypto.group import Point, scalar_bytes
 from ..protocol import codec
 from ..protocol.ceremony import Ceremony, TrusteeSession
 from ..protocol.ceremony_entries import TrusteeKeys
+from ..protocol.cosignature import MAX_WITNESSES, WitnessPolicy
 from ..protocol.credentials import Credential, credential_entries
+from ..protocol.errors import ProtocolError
 from ..protocol.ledger import Ledger
 from ..protocol.manifest import Text, TrusteeInfo, build_manifest, parse_manifest
 from ..protocol.signing import sign_entry
@@ -74,6 +77,49 @@ def _option(s: str) -> Text:
     return Text(fa=fa.strip(), en=en.strip())
 
 
+def add_witness_args(p: argparse.ArgumentParser) -> None:
+    """The witness flags of `organizer create` (manifest field "witnesses", spec §5.2)."""
+    p.add_argument("--witness", action="append", default=[], metavar="KEYHEX",
+                   help="a witness's public key (64 hex digits, x-only BIP340) that cosigns "
+                        "checkpoints; repeat per witness (none: no witnesses)")
+    p.add_argument("--witness-threshold", type=int, default=None, metavar="K",
+                   help="cosignatures a checkpoint needs before receipts and the verifier "
+                        "accept it (default: every listed witness)")
+
+
+def witness_policy(keys: list[str], threshold: int | None) -> WitnessPolicy | None:
+    """The manifest's witnesses from the command line, or None for an election without them;
+    each key checked on its own first, so that the error names the flag and the key."""
+    if not keys:
+        if threshold is not None:
+            raise CLIError("--witness-threshold needs at least one --witness KEYHEX")
+        return None
+    if len(keys) > MAX_WITNESSES:
+        raise CLIError(f"at most {MAX_WITNESSES} --witness keys; got {len(keys)}")
+    hexes: list[str] = []
+    for raw in keys:
+        k = raw.strip().lower()
+        if len(k) != 64 or not set(k) <= set("0123456789abcdef"):
+            raise CLIError(f"--witness {raw!r}: a witness key is 64 hex digits (the witness's "
+                           "x-only BIP340 public key)")
+        try:
+            bip340.validate_public_key(bytes.fromhex(k))
+        except CryptoError:
+            raise CLIError(f"--witness {k[:16]}…: not a BIP340 public key (no curve point has "
+                           "this x coordinate)") from None
+        if k in hexes:
+            raise CLIError(f"--witness {k[:16]}… is given twice")
+        hexes.append(k)
+    k_min = len(hexes) if threshold is None else threshold
+    if not 1 <= k_min <= len(hexes):
+        raise CLIError(f"--witness-threshold must be between 1 and the number of witnesses "
+                       f"({len(hexes)}); got {threshold}")
+    try:
+        return WitnessPolicy.from_json({"keys": hexes, "threshold": k_min})
+    except ProtocolError as e:  # the manifest's own rule, should the checks above miss one
+        raise CLIError(f"--witness: {e}") from e
+
+
 @command("organizer create")
 def organizer_create(a: argparse.Namespace) -> int:
     board = Path(a.board)
@@ -91,6 +137,9 @@ def organizer_create(a: argparse.Namespace) -> int:
                 for t in a.trustee]
     if len(a.option) < 2:
         raise CLIError("give at least two --option \"fa|en\"")
+    # Flags of add_witness_args; absent from a parser that does not register them.
+    witnesses = witness_policy(getattr(a, "witness", None) or [],
+                               getattr(a, "witness_threshold", None))
     booth = None
     if a.booth is not None:
         from ..server.bundle import bundle_hash
@@ -106,7 +155,7 @@ def organizer_create(a: argparse.Namespace) -> int:
         options=[_option(o) for o in a.option], min_selections=a.min, max_selections=a.max,
         opens=opens, closes=closes, organizer_key=bip340.public_key(organizer),
         registrar_key=registrar, board_key=bip340.public_key(board_secret), trustees=trustees,
-        threshold=a.threshold, booth=booth)
+        threshold=a.threshold, booth=booth, witnesses=witnesses)
     manifest = parse_manifest(sign_entry(unsigned, organizer))
     Ledger().ingest(manifest.entry, 0)  # every rule checked before any file is written
     mh = manifest.hash.hex()
@@ -126,7 +175,10 @@ def organizer_create(a: argparse.Namespace) -> int:
     say(f"created board {board} for referendum '{manifest.election_id}': "
         f"{len(trustees)} trustees, threshold {manifest.threshold}; operator key {kp}",
         f"manifest hash {mh}"
-        + ("" if booth is None else f"; booth fingerprint {booth.hex()}"))
+        + ("" if booth is None else f"; booth fingerprint {booth.hex()}"),
+        *(() if witnesses is None else
+          (f"witnesses: {len(witnesses.keys)}; each checkpoint needs {witnesses.threshold} "
+           "cosignatures before receipts and the verifier accept it",)))
     return 0
 
 

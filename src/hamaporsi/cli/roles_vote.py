@@ -16,7 +16,9 @@ from ..protocol import codec
 from ..protocol.ballot import encrypt_ballot, tracking_code
 from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint, verify_checkpoint
+from ..protocol.cosignature import Cosignature, WitnessPolicy, verify_cosignature
 from ..protocol.credentials import Credential
+from ..protocol.errors import ProtocolError
 from ..protocol.manifest import Manifest
 from ..protocol.merkle import (consistency_proof, inclusion_proof, leaf_hash, verify_consistency,
                                verify_inclusion)
@@ -108,15 +110,26 @@ class _Fail(Exception):
     pass
 
 
-def _parse_receipt(o: Any, path: str
-                   ) -> tuple[bytes, int, bytes, list[bytes], Checkpoint | None]:
-    o = codec.obj(o, path, {"tracking_code", "index", "leaf_hash", "path", "checkpoint"})
+class _NotWitnessed(Exception):
+    """The receipt's checkpoint lacks the witness cosignatures the election requires (§5.7)."""
+
+
+Parsed = tuple[bytes, int, bytes, list[bytes], Checkpoint | None, list[Cosignature]]
+
+
+def _parse_receipt(o: Any, path: str) -> Parsed:
+    """The receipt's fields (spec §5.7); "cosignatures" is optional (an election without
+    witnesses, or a pending receipt, has none). A malformed cosignature fails here."""
+    o = codec.obj(o, path, {"tracking_code", "index", "leaf_hash", "path", "checkpoint"},
+                  {"cosignatures"})
+    css = [Cosignature.from_json(c) for c in
+           codec.array(o.get("cosignatures", []), f"{path}: cosignatures", 0, 64)]
     return (codec.hex_bytes(o["tracking_code"], 32, f"{path}: tracking_code"),
             codec.integer(o["index"], f"{path}: index"),
             codec.hex_bytes(o["leaf_hash"], 32, f"{path}: leaf_hash"),
             [codec.hex_bytes(h, 32, f"{path}: path[{i}]")
              for i, h in enumerate(codec.array(o["path"], f"{path}: path", 0, 64))],
-            None if o["checkpoint"] is None else Checkpoint.from_json(o["checkpoint"]))
+            None if o["checkpoint"] is None else Checkpoint.from_json(o["checkpoint"]), css)
 
 
 def _check_receipt(store: Any, m: Manifest, tracking: bytes, index: int, leaf: bytes,
@@ -155,18 +168,81 @@ def _check_receipt(store: Any, m: Manifest, tracking: bytes, index: int, leaf: b
     return what, extra
 
 
+def _board_cosignatures(store: Any, cp: Checkpoint, policy: WitnessPolicy) -> list[Cosignature]:
+    """The board's valid cosignatures of `cp` by listed witnesses (one per witness)."""
+    css = []
+    for data in store.cosignatures(cp.size):
+        try:
+            css.append(Cosignature.from_bytes(data))
+        except ProtocolError:
+            continue  # the board checks what it stores; anything else simply does not count
+    return policy.valid_cosigners(cp, css)
+
+
+def _witnessed(store: Any, policy: WitnessPolicy, index: int
+               ) -> tuple[Checkpoint, list[Cosignature]] | None:
+    """The newest checkpoint covering entry `index` with the election's threshold of valid
+    cosignatures, and those cosignatures; None if no covering checkpoint has them yet."""
+    for cp in reversed(list(store.checkpoints(after=index))):
+        got = _board_cosignatures(store, cp, policy)
+        if len(got) >= policy.threshold:
+            return cp, got
+    return None
+
+
+def _receipt_witnesses(store: Any, policy: WitnessPolicy, cp: Checkpoint,
+                       held: list[Cosignature]) -> list[Cosignature]:
+    """The valid cosignatures of the receipt's checkpoint: every one the receipt holds must be
+    a valid cosignature of it by a listed witness (else _NotWitnessed); the board's own are
+    added. _NotWitnessed if, together, fewer than the threshold (spec §5.7, §8.8.3)."""
+    listed = set(policy.keys)
+    for i, cs in enumerate(held):
+        if cs.witness not in listed:
+            raise _NotWitnessed(f"cosignature {i} of the receipt is by {cs.witness.hex()[:16]}…, "
+                                "a witness the manifest does not list")
+        try:
+            verify_cosignature(cs, cp, check="receipt")
+        except CryptoError as e:
+            raise _NotWitnessed(f"cosignature {i} of the receipt does not hold: "
+                                f"{getattr(e, 'reason', e)}") from e
+    got = policy.valid_cosigners(cp, [*held, *_board_cosignatures(store, cp, policy)])
+    if len(got) < policy.threshold:
+        raise _NotWitnessed(f"the checkpoint of size {cp.size} has {len(got)} valid witness "
+                            f"cosignatures; the election requires {policy.threshold}")
+    return got
+
+
+def _witness_note(policy: WitnessPolicy, got: list[Cosignature]) -> str:
+    if not policy.threshold:
+        return ""
+    return (f", cosigned by {len(got)} of its {len(policy.keys)} witnesses "
+            f"({policy.threshold} required)")
+
+
 @command("voter check")
 def voter_check(a: argparse.Namespace) -> int:
     with open_store(a.board) as (store, m):
-        tracking, index, leaf, path, held = _parse_receipt(read_json(a.receipt, "receipt"),
-                                                           a.receipt)
+        tracking, index, leaf, path, held, held_cs = _parse_receipt(
+            read_json(a.receipt, "receipt"), a.receipt)
+        policy = m.witnesses
         completed = held is None
+        got: list[Cosignature] = []
         if held is None:  # a pending receipt: complete it against the latest checkpoint
             cp = store.latest_checkpoint()
             if cp is None or cp.size <= index:
                 print(f"hamaporsi voter check: entry {index} is not yet covered by a signed "
                       "checkpoint; check again after the board's next one", file=sys.stderr)
                 return 1
+            if policy.threshold:
+                found = _witnessed(store, policy, index)
+                if found is None:
+                    j = len(_board_cosignatures(store, cp, policy))
+                    print(f"hamaporsi voter check: entry {index} is in the board's signed "
+                          f"checkpoint of size {cp.size}, which is NOT WITNESSED yet: {j} of "
+                          f"the {policy.threshold} witness cosignatures the election requires;"
+                          " check again later", file=sys.stderr)
+                    return 1
+                cp, got = found
             path = inclusion_proof(store, index, cp.size)
         else:
             cp = held
@@ -175,13 +251,23 @@ def voter_check(a: argparse.Namespace) -> int:
         except (_Fail, CryptoError) as e:
             print(f"hamaporsi voter check: receipt check FAILED: {e}", file=sys.stderr)
             return 1
-        if completed:  # keep the evidence: the proof and the signed checkpoint
-            replace_secret(a.receipt, {"tracking_code": tracking.hex(), "index": index,
-                                       "leaf_hash": leaf.hex(), "path": [h.hex() for h in path],
-                                       "checkpoint": cp.to_json()})
+        if held is not None and (policy.threshold or held_cs):
+            try:
+                got = _receipt_witnesses(store, policy, cp, held_cs)
+            except _NotWitnessed as e:
+                print(f"hamaporsi voter check: receipt NOT WITNESSED: {e}", file=sys.stderr)
+                return 1
+        more = policy.threshold > 0 and {c.witness for c in got} != \
+            {c.witness for c in held_cs}
+        if completed or more:  # keep the evidence: proof, checkpoint, cosignatures
+            replace_secret(a.receipt, {
+                "tracking_code": tracking.hex(), "index": index, "leaf_hash": leaf.hex(),
+                "path": [h.hex() for h in path], "checkpoint": cp.to_json(),
+                **({"cosignatures": [c.to_json() for c in got]} if policy.threshold else {})})
     say(f"receipt OK: entry {index}, {what} with tracking code {short(tracking)}, is in the "
-        f"board's signed checkpoint of size {cp.size}{extra}"
-        + ("; the receipt now holds the proof and the checkpoint" if completed else ""))
+        f"board's signed checkpoint of size {cp.size}{_witness_note(policy, got)}{extra}"
+        + ("; the receipt now holds the proof and the checkpoint" if completed else
+           "; the receipt now holds the witnesses' cosignatures" if more else ""))
     return 0
 
 

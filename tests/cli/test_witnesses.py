@@ -1,0 +1,311 @@
+"""Witnesses in the role commands: `organizer create --witness … --witness-threshold K` puts
+them in the manifest (spec §5.2); `voter check` completes a receipt only against a checkpoint
+with the required cosignatures and stores them in it (§5.7); a receipt with too few or invalid
+ones is reported NOT WITNESSED (exit 1); `verify` reports V-witness with its counts (§9.2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hamaporsi.board.election_board import ElectionBoard
+from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.cli.roles_common import CLIError
+from hamaporsi.cli.roles_setup import witness_policy
+from hamaporsi.crypto import bip340
+from hamaporsi.protocol.canonical import parse_canonical
+from hamaporsi.protocol.checkpoint import Checkpoint
+from hamaporsi.protocol.cosignature import Cosignature, cosign
+from hamaporsi.protocol.manifest import parse_manifest
+from hamaporsi.protocol.merkle import inclusion_proof
+
+from cli.test_roles import fails, ok, run
+from support.election import Election
+from verify.witnessed import KEYS, WITNESSES, policy, witnessed_election
+
+
+# -- organizer create --------------------------------------------------------------------------
+
+def _keyfiles(d: Path) -> tuple[str | Path, ...]:
+    ok("organizer", "keygen", "--out", d / "org.json")
+    ok("registrar", "keygen", "--out", d / "reg.json")
+    ok("trustee", "keygen", "--name", "T", "--out", d / "t.json")
+    return ("--organizer", d / "org.json", "--registrar-pub", d / "reg.pub.json",
+            "--trustee", d / "t.pub.json", "--threshold", "1", "--question-fa", "؟",
+            "--question-en", "?", "--option", "آری|Yes", "--option", "نه|No")
+
+
+def _manifest(board: Path) -> Any:
+    with SQLiteStore(board) as s:
+        return parse_manifest(parse_canonical(s.entry(0)))
+
+
+def test_create_names_the_witnesses_and_threshold(tmp_path: Path) -> None:
+    common = _keyfiles(tmp_path)
+    out = ok("organizer", "create", "--board", tmp_path / "b.sqlite", *common,
+             "--witness", KEYS[0].hex(), "--witness", KEYS[1].hex().upper(),
+             "--witness", KEYS[2].hex(), "--witness-threshold", "2")
+    assert "witnesses: 3; each checkpoint needs 2 cosignatures" in out
+    m = _manifest(tmp_path / "b.sqlite")
+    assert m.witnesses == policy(3, 2)
+    assert m.entry["witnesses"] == {"keys": [k.hex() for k in KEYS[:3]], "threshold": 2}
+
+
+def test_create_threshold_defaults_to_every_witness(tmp_path: Path) -> None:
+    common = _keyfiles(tmp_path)
+    ok("organizer", "create", "--board", tmp_path / "b.sqlite", *common,
+       "--witness", KEYS[0].hex(), "--witness", KEYS[1].hex())
+    assert _manifest(tmp_path / "b.sqlite").witnesses == policy(2, 2)
+
+
+def test_create_without_witnesses_leaves_the_manifest_unchanged(tmp_path: Path) -> None:
+    common = _keyfiles(tmp_path)
+    out = ok("organizer", "create", "--board", tmp_path / "b.sqlite", *common)
+    assert "cosignatures" not in out
+    m = _manifest(tmp_path / "b.sqlite")
+    assert "witnesses" not in m.entry and m.witnesses.threshold == 0
+
+
+@pytest.mark.parametrize("flags, words", [
+    (("--witness", "abcd"), "64 hex digits"),
+    (("--witness", "g" * 64), "64 hex digits"),
+    (("--witness", "ff" * 32), "not a BIP340 public key"),
+    (("--witness", KEYS[0].hex(), "--witness", KEYS[0].hex()), "given twice"),
+    (("--witness", KEYS[0].hex(), "--witness-threshold", "2"), "between 1 and the number"),
+    (("--witness", KEYS[0].hex(), "--witness-threshold", "0"), "between 1 and the number"),
+    (("--witness-threshold", "1"), "needs at least one --witness"),
+])
+def test_create_refuses_bad_witness_flags(tmp_path: Path, flags: tuple[str, ...],
+                                          words: str) -> None:
+    common = _keyfiles(tmp_path)
+    line = fails("organizer", "create", "--board", tmp_path / "b.sqlite", *common, *flags)
+    assert words in line
+    assert not (tmp_path / "b.sqlite").exists() and not (tmp_path / "b.key.json").exists()
+
+
+def test_witness_policy_limits() -> None:
+    with pytest.raises(CLIError, match="at most 64"):
+        witness_policy(["00" * 32] * 65, None)
+    assert witness_policy([], None) is None
+    p = witness_policy([f"  {KEYS[1].hex()}  "], None)
+    assert p is not None and p.keys == (KEYS[1],) and p.threshold == 1
+
+
+def test_create_flags_are_registered() -> None:
+    from hamaporsi.cli.main import build_parser
+    a = build_parser().parse_args(
+        ["organizer", "create", "--board", "b", "--organizer", "o", "--registrar-pub", "r",
+         "--threshold", "1", "--question-fa", "q", "--question-en", "q",
+         "--witness", "aa", "--witness", "bb", "--witness-threshold", "2"])
+    assert isinstance(a, argparse.Namespace)
+    assert a.witness == ["aa", "bb"] and a.witness_threshold == 2
+
+
+# -- voter check in an election with witnesses (3 listed, 2 required) -------------------------
+
+class Board:
+    """A witnessed election on a board file with its operator key beside it, voting open."""
+
+    def __init__(self, d: Path, threshold: int = 2) -> None:
+        self.path = d / "board.sqlite"
+        self.el: Election = witnessed_election(self.path, policy(3, threshold))
+        self.el.open()
+        self.el.store.close()
+        self.path.with_suffix(".key.json").write_text(json.dumps(
+            {"role": "board", "board_secret": self.el.board_secret.hex(),
+             "election": self.el.manifest.hash.hex()}))
+        self.d = d
+
+    def cast(self, voter: int, tag: str) -> Path:
+        r = self.d / f"receipt-{tag}.json"
+        ok("voter", "cast", "--board", self.path, "--code", self.el.creds[voter].code,
+           "--choice", "0", "--receipt", r)
+        return r
+
+    def checkpoint(self) -> Checkpoint:
+        ok("board", "checkpoint", "--board", self.path)
+        with SQLiteStore(self.path) as s:
+            cp = s.latest_checkpoint()
+        assert cp is not None
+        return cp
+
+    def cosign(self, cp: Checkpoint, *witnesses: int) -> None:
+        with SQLiteStore(self.path) as s:
+            for w in witnesses:
+                cs = cosign(WITNESSES[w], cp, 1_700_000_000 + w)
+                s.add_cosignature(cp.size, cs.witness, cs.to_bytes())
+
+    def store_raw(self, cs: Cosignature) -> None:
+        """Put a cosignature in the store without the server's checks (a hostile board)."""
+        with SQLiteStore(self.path) as s:
+            s.add_cosignature(cs.size, cs.witness, cs.to_bytes())
+
+    def check(self, receipt: Path) -> tuple[int, str, str]:
+        return run("voter", "check", "--board", self.path, "--receipt", receipt)
+
+
+def forged(cs: Cosignature) -> Cosignature:
+    return Cosignature(cs.checkpoint, cs.election_id, cs.size, cs.timestamp, cs.witness,
+                       bytes([cs.signature[0] ^ 1]) + cs.signature[1:])
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Board:
+    return Board(tmp_path)
+
+
+def test_receipt_waits_for_the_threshold_of_witnesses(board: Board) -> None:
+    r = board.cast(0, "a")
+    rc, _, err = board.check(r)
+    assert rc == 1 and "not yet covered by a signed checkpoint" in err
+    cp = board.checkpoint()
+    rc, _, err = board.check(r)
+    assert rc == 1 and "NOT WITNESSED yet: 0 of the 2" in err
+    board.cosign(cp, 0)
+    board.store_raw(forged(cosign(WITNESSES[1], cp, 5)))  # must not count
+    rc, _, err = board.check(r)
+    assert rc == 1 and "NOT WITNESSED yet: 1 of the 2" in err
+    assert json.loads(r.read_text())["checkpoint"] is None  # still pending
+    board.cosign(cp, 2)
+    rc, out, err = board.check(r)
+    assert rc == 0, err
+    assert f"signed checkpoint of size {cp.size}, cosigned by 2 of its 3 witnesses " \
+           "(2 required)" in out
+    assert "now holds the proof" in out
+    o = json.loads(r.read_text())
+    assert o["checkpoint"] == cp.to_json()
+    got = [Cosignature.from_json(c) for c in o["cosignatures"]]
+    assert sorted(c.witness for c in got) == sorted([KEYS[0], KEYS[2]])
+    rc, out, _ = board.check(r)  # a complete receipt checks again, unchanged
+    assert rc == 0 and "now holds" not in out
+    assert json.loads(r.read_text()) == o
+
+
+def test_pending_receipt_takes_the_newest_witnessed_checkpoint(board: Board) -> None:
+    r = board.cast(0, "a")
+    cp1 = board.checkpoint()
+    board.cosign(cp1, 0, 1)
+    board.cast(1, "b")
+    cp2 = board.checkpoint()
+    board.cosign(cp2, 2)  # not enough: the receipt is completed against cp1
+    rc, out, err = board.check(r)
+    assert rc == 0, err
+    assert f"checkpoint of size {cp1.size}, cosigned by 2 of its 3" in out
+    assert f"the latest checkpoint ({cp2.size}) extends it consistently" in out
+    assert json.loads(r.read_text())["checkpoint"]["size"] == cp1.size
+
+
+def test_receipt_with_invalid_or_too_few_cosignatures_is_not_witnessed(board: Board,
+                                                                       tmp_path: Path) -> None:
+    r = board.cast(0, "a")
+    cp = board.checkpoint()
+    board.cosign(cp, 0, 1)
+    assert board.check(r)[0] == 0
+    good = json.loads(r.read_text())
+    bad = tmp_path / "bad.json"
+
+    def check(o: dict[str, Any]) -> tuple[int, str, str]:
+        bad.write_text(json.dumps(o))
+        return board.check(bad)
+
+    cs0 = Cosignature.from_json(good["cosignatures"][0])
+    rc, out, err = check({**good, "cosignatures": [forged(cs0).to_json(),
+                                                   good["cosignatures"][1]]})
+    assert rc == 1 and "receipt NOT WITNESSED: cosignature 0 of the receipt does not hold" in err
+    assert "receipt OK" not in out
+    rc, _, err = check({**good, "cosignatures": [cosign(WITNESSES[3], cp, 1).to_json()]})
+    assert rc == 1 and "NOT WITNESSED" in err and "does not list" in err
+    other = Checkpoint.from_json({**cp.to_json(), "time": cp.timestamp + 1})  # unsigned copy
+    rc, _, err = check({**good, "cosignatures": [cosign(WITNESSES[0], other, 1).to_json()]})
+    assert rc == 1 and "NOT WITNESSED" in err and "another checkpoint" in err
+    rc, _, err = check({**good, "cosignatures": [{**good["cosignatures"][0], "size": "1"}]})
+    assert rc == 2 and "cosignature" in err  # malformed: a broken file, one-line error
+
+    # a receipt without its cosignatures gets them from the board, and keeps them
+    rc, out, err = check({k: v for k, v in good.items() if k != "cosignatures"})
+    assert rc == 0, err
+    assert "now holds the witnesses' cosignatures" in out
+    assert json.loads(bad.read_text())["cosignatures"] == good["cosignatures"]
+
+
+def test_held_checkpoint_without_enough_cosignatures_is_not_witnessed(board: Board) -> None:
+    """A receipt made from the latest checkpoint before the witnesses cosigned it (as a board
+    that skipped the rule would hand out) is not accepted on the board's word."""
+    board.cast(0, "a")
+    cp = board.checkpoint()
+    board.cosign(cp, 1)
+    with SQLiteStore(board.path) as s:
+        data = s.entry(cp.size - 1)
+        path = inclusion_proof(s, cp.size - 1, cp.size)
+    from hamaporsi.crypto.hashing import hash_parts
+    from hamaporsi.protocol.merkle import leaf_hash
+    r = board.d / "made.json"
+    r.write_text(json.dumps({"tracking_code": hash_parts("tracking", data).hex(),
+                             "index": cp.size - 1, "leaf_hash": leaf_hash(data).hex(),
+                             "path": [h.hex() for h in path], "checkpoint": cp.to_json()}))
+    rc, out, err = board.check(r)
+    assert rc == 1 and "receipt NOT WITNESSED" in err
+    assert f"size {cp.size} has 1 valid witness cosignatures; the election requires 2" in err
+    board.cosign(cp, 2)
+    rc, out, err = board.check(r)
+    assert rc == 0 and "cosigned by 2 of its 3 witnesses" in out
+
+
+def test_election_without_witnesses_keeps_the_receipt_format(tmp_path: Path) -> None:
+    el = Election(tmp_path / "board.sqlite")
+    el.open()
+    el.store.close()
+    (tmp_path / "board.key.json").write_text(json.dumps(
+        {"role": "board", "board_secret": el.board_secret.hex(),
+         "election": el.manifest.hash.hex()}))
+    r = tmp_path / "r.json"
+    ok("voter", "cast", "--board", tmp_path / "board.sqlite", "--code", el.creds[0].code,
+       "--choice", "0", "--receipt", r)
+    ok("board", "checkpoint", "--board", tmp_path / "board.sqlite")
+    out = ok("voter", "check", "--board", tmp_path / "board.sqlite", "--receipt", r)
+    assert "cosigned" not in out
+    assert set(json.loads(r.read_text())) == {"tracking_code", "index", "leaf_hash", "path",
+                                              "checkpoint"}
+    o = json.loads(r.read_text())
+    with SQLiteStore(tmp_path / "board.sqlite") as s:
+        cp = s.latest_checkpoint()
+    assert cp is not None
+    r.write_text(json.dumps({**o, "cosignatures": [cosign(WITNESSES[0], cp, 1).to_json()]}))
+    rc, _, err = run("voter", "check", "--board", tmp_path / "board.sqlite", "--receipt", r)
+    assert rc == 1 and "NOT WITNESSED" in err
+
+
+# -- export and verify ---------------------------------------------------------------------------
+
+def test_exported_record_verifies_only_with_the_threshold(board: Board, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # the report table on one line per check
+    board.cast(0, "a")
+    board.cast(1, "b")
+    store = SQLiteStore(board.path)
+    try:
+        board.el.store = store
+        board.el.eb = ElectionBoard(store, board.el.board_secret,
+                                    board.el.manifest.hash.hex())
+        board.el.finish()
+    finally:
+        store.close()
+    cp = board.checkpoint()
+    board.cosign(cp, 1)
+    ok("export", "--board", board.path, "--out", tmp_path / "rec1")
+    rc, out, _ = run("verify", tmp_path / "rec1", "--workers", "1", "--no-state")
+    assert rc == 1 and "INVALID" in out and "V-witness" in out
+    assert "has 1 valid witness cosignatures; the election requires 2" in out
+    board.cosign(cp, 0)
+    ok("export", "--board", board.path, "--out", tmp_path / "rec2")
+    rc, out, _ = run("verify", tmp_path / "rec2", "--workers", "1", "--no-state",
+                     "--expect-election", board.el.manifest.hash.hex())
+    assert rc == 0 and "VALID" in out
+    row = next(x for x in out.splitlines() if "V-witness" in x)
+    assert "cosigned by 2 of 3 witnesses, 2 required" in row and "pass" in row
+    assert bip340.public_key(WITNESSES[0]) == KEYS[0]
