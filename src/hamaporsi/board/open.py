@@ -10,7 +10,7 @@ if missing) instead of the connection's default search_path. A plain path is tak
 from __future__ import annotations
 
 import os
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .store import BoardStore
 
@@ -56,11 +56,11 @@ def sqlite_max_pages(url: str | os.PathLike[str]) -> int | None:
 def postgres_parts(url: str) -> tuple[str, str | None]:
     """(connection URL for the driver, schema or None): the `schema` option taken out."""
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [v for k, v in query if k == "schema"]
+    fields = [f for f in parts.query.split("&") if f]  # kept byte for byte for libpq
+    schemas = [unquote(f.partition("=")[2]) for f in fields if f.partition("=")[0] == "schema"]
     if len(schemas) > 1 or (schemas and not schemas[0]):
         raise ValueError("the schema option must be given once, not empty")
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    rest = "&".join(f for f in fields if f.partition("=")[0] != "schema")
     return parts._replace(query=rest).geturl(), (schemas[0] if schemas else None)
 
 
@@ -82,8 +82,8 @@ def describe(url: str | os.PathLike[str]) -> str:
     if parts.password is not None:
         user, _, host = parts.netloc.rpartition("@")
         parts = parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(k == "password" for k, _ in query):
-        parts = parts._replace(query=urlencode(
-            [(k, "***" if k == "password" else v) for k, v in query], safe="*"))
+    fields = parts.query.split("&")
+    if any(f.partition("=")[0] == "password" for f in fields):
+        parts = parts._replace(query="&".join(
+            "password=***" if f.partition("=")[0] == "password" else f for f in fields))
     return parts.geturl()
