@@ -102,16 +102,24 @@ def store(backend: Backend) -> BoardStore:
     return backend.open()
 
 
-@pytest.fixture(params=BACKENDS)
-def el(request: pytest.FixtureRequest, tmp_path: Path,
-       monkeypatch: pytest.MonkeyPatch) -> Iterator[Election]:
-    """The shared `el` election (tests/conftest.py), on each backend: Election opens its board
-    with open_store, so its `path` is the store URL."""
+@pytest.fixture
+def new_election(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Election]:
+    """Make a support Election (voting not open) on the test's database: Election opens its
+    board through open_store, so its `path` is the store URL."""
     if hasattr(support.election, "SQLiteStore"):
         monkeypatch.setattr(support.election, "SQLiteStore", open_store)
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" \
-        else str(tmp_path / "board.sqlite")
-    e = Election(url)  # type: ignore[arg-type]
+
+    def make(**kw: Any) -> Election:
+        e = Election(backend.url, **kw)  # type: ignore[arg-type]
+        backend.opened.append(e.store)
+        return e
+
+    return make
+
+
+@pytest.fixture
+def el(new_election: Callable[..., Election]) -> Election:
+    """The shared `el` election of tests/conftest.py, with voting open, on each backend."""
+    e = new_election()
     e.open()
-    yield e
-    e.store.close()
+    return e

@@ -4,13 +4,14 @@ board replays its store on open; an exported record verifies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hamaporsi.board.election_board import ElectionBoard
-from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.board.open import open_store
 from hamaporsi.crypto.errors import CryptoError
 from hamaporsi.protocol.canonical import MAX_ENTRY_BYTES, canonical_bytes, parse_canonical
 from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
@@ -21,13 +22,6 @@ from hamaporsi.protocol.tally import combine, decryption_entry, result_entry, ta
 
 
 from support.election import Election
-
-
-def opened(path: Path, **kw: Any) -> Election:
-    """An election with voting open."""
-    e = Election(path, **kw)
-    e.open()
-    return e
 
 
 def finish(el: Election) -> list[int]:
@@ -180,7 +174,7 @@ def test_reopen_replays_the_store(el: Election) -> None:
     el.eb.checkpoint()
     size = el.store.size()
     el.store.close()
-    el.store = SQLiteStore(el.path)
+    el.store = open_store(el.path)
     el.eb = eb = ElectionBoard(el.store, el.board_secret, el.manifest.hash.hex())
     assert eb.board.size == size
     assert (eb.ledger.phase, eb.ledger.ballots, eb.ledger.audits) == ("voting", 2, 1)
@@ -196,9 +190,10 @@ def test_reopen_replays_the_store(el: Election) -> None:
     (3, 0, 2, [[], [0, 2], [2], [1, 2]], [1, 1, 3]),
     (4, 2, 2, [[0, 1], [0, 3], [2, 3], [0, 1]], [3, 2, 1, 2]),
 ], ids=["exactly-one-of-3", "exactly-one-of-2", "up-to-2-of-3", "exactly-2-of-4"])
-def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
-                         votes: list[list[int]], want: list[int]) -> None:
-    el = opened(tmp_path / "board.sqlite", options=options, lo=lo, hi=hi, voters=len(votes))
+def test_export_verifies(tmp_path: Path, new_election: Callable[..., Election], options: int,
+                        lo: int, hi: int, votes: list[list[int]], want: list[int]) -> None:
+    el = new_election(options=options, lo=lo, hi=hi, voters=len(votes))
+    el.open()
     for v, sel in enumerate(votes):
         el.eb.submit_bytes(el.ballot(v, sel).bytes)
     assert finish(el) == want
@@ -211,12 +206,12 @@ def test_export_verifies(tmp_path: Path, options: int, lo: int, hi: int,
     assert all(canonical_bytes(parse_canonical(x)) == x for x in lines)
 
 
-# -- two writers on one board file -----------------------------------------------------------------
+# -- two writers on one board ---------------------------------------------------------------------
 
 
 def test_second_writer_sees_the_first_writers_entries(el: Election) -> None:
-    """Two processes' boards over one SQLite file: each checks against what the other stored."""
-    other = ElectionBoard(SQLiteStore(el.path), el.board_secret, el.manifest.hash.hex())
+    """Two processes' boards over one database: each checks against what the other stored."""
+    other = ElectionBoard(open_store(el.path), el.board_secret, el.manifest.hash.hex())
     b = el.ballot(0, [1])
     idx, _ = el.eb.submit_bytes(b.bytes)
     size = el.store.size()

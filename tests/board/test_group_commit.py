@@ -5,19 +5,24 @@ up with another writer) and `checkpoints(after=)`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
 from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.errors import AppendOnlyViolation
-from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.board.open import is_postgres, open_store
+from hamaporsi.board.store import BoardStore
 from hamaporsi.protocol.canonical import canonical_bytes, parse_canonical
 from hamaporsi.protocol.errors import ProtocolError, Rejected
 from hamaporsi.protocol.ledger import BallotFacts
 from hamaporsi.protocol.merkle import leaf_hash, root
 
 from support.election import Election
+
+if TYPE_CHECKING:
+    from conftest import Backend
 
 
 def facts(el: Election, data: bytes) -> BallotFacts:
@@ -26,34 +31,35 @@ def facts(el: Election, data: bytes) -> BallotFacts:
     return f
 
 
-def test_store_appends_the_checked_and_skips_the_others(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "s.sqlite") as s:
-        s.append(b"zero")
-        seen: list[tuple[int, int]] = []
+def test_store_appends_the_checked_and_skips_the_others(store: BoardStore) -> None:
+    s = store
+    s.append(b"zero")
+    seen: list[tuple[int, int]] = []
 
-        def check(i: int, idx: int) -> bool:
-            seen.append((i, idx))
-            return i != 1
+    def check(i: int, idx: int) -> bool:
+        seen.append((i, idx))
+        return i != 1
 
-        assert s.append_each_checked([b"a", b"b", b"c"], check) == [1, None, 2]
-        assert seen == [(0, 1), (1, 2), (2, 2)]
-        assert [d for _, d in s.entries()] == [b"zero", b"a", b"c"]
-        assert s.leaf_hashes(0, 3) == [leaf_hash(d) for d in (b"zero", b"a", b"c")]
+    assert s.append_each_checked([b"a", b"b", b"c"], check) == [1, None, 2]
+    assert seen == [(0, 1), (1, 2), (2, 2)]
+    assert [d for _, d in s.entries()] == [b"zero", b"a", b"c"]
+    assert s.leaf_hashes(0, 3) == [leaf_hash(d) for d in (b"zero", b"a", b"c")]
 
 
-def test_store_batch_is_all_or_nothing_when_the_check_raises(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "s.sqlite") as s:
-        def check(i: int, idx: int) -> bool:
-            if i == 2:
-                raise RuntimeError("disk on fire")
-            return True
+def test_store_batch_is_all_or_nothing_when_the_check_raises(store: BoardStore) -> None:
+    s = store
 
-        with pytest.raises(RuntimeError):
-            s.append_each_checked([b"a", b"b", b"c"], check)
-        assert s.size() == 0
-        with pytest.raises(TypeError):
-            s.append_each_checked([b"a", "b"], lambda i, idx: True)  # type: ignore[list-item]
-        assert s.size() == 0
+    def check(i: int, idx: int) -> bool:
+        if i == 2:
+            raise RuntimeError("disk on fire")
+        return True
+
+    with pytest.raises(RuntimeError):
+        s.append_each_checked([b"a", b"b", b"c"], check)
+    assert s.size() == 0
+    with pytest.raises(TypeError):
+        s.append_each_checked([b"a", "b"], lambda i, idx: True)  # type: ignore[list-item]
+    assert s.size() == 0
 
 
 def test_mixed_batch_accepts_the_good_and_refuses_the_bad(el: Election) -> None:
@@ -76,7 +82,7 @@ def test_batch_follows_entries_of_another_writer(el: Election) -> None:
     our batch is refused, the rest lands after it."""
     b0, b1 = el.ballot(0, [0]), el.ballot(1, [1])
     items = [(b0.bytes, facts(el, b0.bytes)), (b1.bytes, facts(el, b1.bytes))]
-    with SQLiteStore(el.path) as s2:
+    with open_store(el.path) as s2:  # type: ignore[attr-defined]
         other = ElectionBoard(s2, el.board_secret, el.manifest.hash.hex())
         idx, _ = other.submit_bytes(b0.bytes)
     out = el.eb.submit_verified(items)
@@ -86,32 +92,41 @@ def test_batch_follows_entries_of_another_writer(el: Election) -> None:
 
 
 def test_failed_commit_stores_nothing_and_the_ledger_matches_the_store(
-        el: Election, monkeypatch: pytest.MonkeyPatch) -> None:
+        el: Election, backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     b = el.ballot(0, [0])
     items = [(b.bytes, facts(el, b.bytes))]
     size, ballots = el.size, el.eb.ledger.ballots
-    original = el.store.conn
+    if is_postgres(el.path):  # a deferred trigger: the server itself refuses the COMMIT
+        backend.execute("CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$"
+                        " BEGIN RAISE EXCEPTION 'append-only: simulated commit failure'; END $$")
+        backend.execute("CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON entries"
+                        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit()")
+        with pytest.raises(AppendOnlyViolation, match="simulated commit failure"):
+            el.eb.submit_verified(items)
+        backend.execute("DROP TRIGGER fail_commit ON entries")
+    else:
+        original = el.store.conn  # type: ignore[attr-defined]
 
-    class FailingCommit:
-        def __getattr__(self, name: str) -> object:
-            return getattr(original, name)
+        class FailingCommit:
+            def __getattr__(self, name: str) -> object:
+                return getattr(original, name)
 
-        def execute(self, sql: str, *args: object) -> object:
-            if sql == "COMMIT":
-                raise AppendOnlyViolation("simulated commit failure")
-            return original.execute(sql, *args)
+            def execute(self, sql: str, *args: object) -> object:
+                if sql == "COMMIT":
+                    raise AppendOnlyViolation("simulated commit failure")
+                return original.execute(sql, *args)
 
-    monkeypatch.setattr(el.store, "_conn", FailingCommit())
-    with pytest.raises(AppendOnlyViolation):
-        el.eb.submit_verified(items)
-    monkeypatch.setattr(el.store, "_conn", original)
+        monkeypatch.setattr(el.store, "_conn", FailingCommit())
+        with pytest.raises(AppendOnlyViolation):
+            el.eb.submit_verified(items)
+        monkeypatch.setattr(el.store, "_conn", original)
     assert el.store.size() == size and el.eb.ledger.ballots == ballots
     assert el.eb.ledger.index.holder(b.tracking_code) is None  # the ledger was rebuilt
     assert el.eb.submit_verified(items) == [size]
 
 
-def test_period_is_checked_for_verified_ballots(tmp_path: Path) -> None:
-    el = Election(tmp_path / "b.sqlite")
+def test_period_is_checked_for_verified_ballots(new_election: Callable[..., Election]) -> None:
+    el = new_election()
     el.open()
     b = el.ballot(0, [0])
     item = (b.bytes, facts(el, b.bytes))
@@ -123,7 +138,7 @@ def test_period_is_checked_for_verified_ballots(tmp_path: Path) -> None:
 
 
 def test_sync_catches_up_ledger_and_tree(el: Election) -> None:
-    with SQLiteStore(el.path) as s2:
+    with open_store(el.path) as s2:  # type: ignore[attr-defined]
         other = ElectionBoard(s2, el.board_secret, el.manifest.hash.hex())
         other.submit_bytes(el.ballot(2, [1]).bytes)
         other.submit(el.close_entry(1))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,23 +12,18 @@ from hamaporsi.protocol.checkpoint import verify_checkpoint
 from hamaporsi.board.errors import CheckpointError, RangeError, StoreCorrupted
 from hamaporsi.board.log import AppendReceipt, Board
 from hamaporsi.protocol.merkle import leaf_hash, root, verify_consistency, verify_inclusion
-from hamaporsi.board.sqlite import SQLiteStore
 from hamaporsi.crypto import bip340
+
+if TYPE_CHECKING:
+    from conftest import Backend
 
 ELECTION = hashlib.sha256(b"board test").hexdigest()
 SECRET = bip340.generate_secret()
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "board.sqlite"
-
-
-@pytest.fixture
-def board(path: Path) -> Iterator[Board]:
-    store = SQLiteStore(path)
-    yield Board(store, SECRET, ELECTION, clock=lambda: 1000.0)
-    store.close()
+def board(backend: Backend) -> Board:
+    return Board(backend.open(), SECRET, ELECTION, clock=lambda: 1000.0)
 
 
 def test_append_and_roots(board: Board) -> None:
@@ -70,49 +63,46 @@ def test_checkpoint_and_proofs(board: Board) -> None:
         board.checkpoint(now=1999)
 
 
-def test_reopen_rebuilds_tree_and_checks_checkpoints(path: Path,
+def test_reopen_rebuilds_tree_and_checks_checkpoints(backend: Backend,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(merkle, "CHUNK", 8)
-    with SQLiteStore(path) as s:
-        b = Board(s, SECRET, ELECTION)
-        for n in (5, 17, 40):
-            b.append_many([f"{n}:{i}".encode() for i in range(n)])
-            b.checkpoint(now=n)
-        expected = b.root()
-    with SQLiteStore(path) as s:
-        again = Board(s, SECRET, ELECTION)
-        assert again.size == 62 and again.root() == expected
-        with pytest.raises(StoreCorrupted):
-            Board(s, bip340.generate_secret(), ELECTION)  # checkpoints signed by another key
-        with pytest.raises(StoreCorrupted):
-            Board(s, SECRET, hashlib.sha256(b"other").hexdigest())
+    s = backend.open()
+    b = Board(s, SECRET, ELECTION)
+    for n in (5, 17, 40):
+        b.append_many([f"{n}:{i}".encode() for i in range(n)])
+        b.checkpoint(now=n)
+    expected = b.root()
+    s.close()
+    s = backend.open()
+    again = Board(s, SECRET, ELECTION)
+    assert again.size == 62 and again.root() == expected
+    with pytest.raises(StoreCorrupted):
+        Board(s, bip340.generate_secret(), ELECTION)  # checkpoints signed by another key
+    with pytest.raises(StoreCorrupted):
+        Board(s, SECRET, hashlib.sha256(b"other").hexdigest())
 
 
-def test_tampered_log_is_detected_on_open(path: Path) -> None:
-    with SQLiteStore(path) as s:
-        b = Board(s, SECRET, ELECTION)
-        b.append_many([b"a", b"b", b"c"])
-        b.checkpoint(now=1)
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TRIGGER entries_no_update")
-    raw.execute("UPDATE entries SET data = x'00', leaf_hash = ? WHERE idx = 1",
-                (leaf_hash(b"\x00"),))
-    raw.commit()
-    raw.close()
-    with SQLiteStore(path) as s, pytest.raises(StoreCorrupted):
-        Board(s, SECRET, ELECTION)
+def test_tampered_log_is_detected_on_open(backend: Backend) -> None:
+    b = Board(backend.open(), SECRET, ELECTION)
+    b.append_many([b"a", b"b", b"c"])
+    b.checkpoint(now=1)
+    backend.disable_triggers("entries")
+    backend.execute("UPDATE entries SET data = ?, leaf_hash = ? WHERE idx = 1",
+                    (b"\x00", leaf_hash(b"\x00")))
+    with pytest.raises(StoreCorrupted):
+        Board(backend.open(), SECRET, ELECTION)
 
 
-def test_catches_up_with_another_writer(path: Path) -> None:
-    with SQLiteStore(path) as s1, SQLiteStore(path) as s2:
-        b = Board(s1, SECRET, ELECTION)
-        b.append(b"mine")
-        s2.append_many([b"theirs", b"too"])
-        r = b.append(b"mine again")
-        assert r.index == 3
-        assert b.root() == root([leaf_hash(e) for e in (b"mine", b"theirs", b"too", b"mine again")])
-        s2.append(b"more")
-        assert b.checkpoint(now=5).size == 5
+def test_catches_up_with_another_writer(backend: Backend) -> None:
+    s1, s2 = backend.open(), backend.open()
+    b = Board(s1, SECRET, ELECTION)
+    b.append(b"mine")
+    s2.append_many([b"theirs", b"too"])
+    r = b.append(b"mine again")
+    assert r.index == 3
+    assert b.root() == root([leaf_hash(e) for e in (b"mine", b"theirs", b"too", b"mine again")])
+    s2.append(b"more")
+    assert b.checkpoint(now=5).size == 5
 
 
 def test_repr_has_no_secret(board: Board) -> None:
