@@ -1520,6 +1520,300 @@ def receipts_doc() -> dict[str, Any]:
         "docs/spec.md §5.7, §8.1–§8.5", cases)
 
 
+# -- witness cosignatures (spec §5.2 "witnesses", §5.7, §8.8) -----------------------------------
+
+COSIGN_TIMES = {6: 1_767_229_260, 9: 1_767_232_860}
+
+
+def witness_secrets() -> list[bytes]:
+    """Witnesses 0, 1, 2 are listed in the witnessed manifest; witness 3 never is."""
+    return [det_secret(f"cosignatures/witness/{i}") for i in range(4)]
+
+
+def cosignature_body(cp: dict[str, Any], witness: bytes, time: int) -> dict[str, Any]:
+    """The body a witness signs (§8.8): the checkpoint's 32-byte message, election, size."""
+    cp_msg = hash_parts("checkpoint", canonical_bytes(unsigned(cp)))
+    return {"checkpoint": cp_msg.hex(), "election": cp["election"], "size": cp["size"],
+            "time": time, "type": "cosignature", "witness": witness.hex()}
+
+
+def sign_cosignature(body: dict[str, Any], secret: bytes, aux: bytes) -> dict[str, Any]:
+    msg = hash_parts("cosignature", canonical_bytes(body))
+    return {**body, "sig": bip340.sign(secret, msg, aux).hex()}
+
+
+def first_bad_x() -> bytes:
+    """The smallest x below p that is not the x coordinate of a curve point."""
+    x = 1
+    while pow(x ** 3 + 7, (FIELD - 1) // 2, FIELD) == 1:
+        x += 1
+    return x.to_bytes(32, "big")
+
+
+def cosignatures_doc() -> dict[str, Any]:
+    el = elections()["yes-no"]
+    ws = witness_secrets()
+    wk = [bip340.public_key(w) for w in ws]
+    policy = {"keys": [k.hex() for k in wk[:3]], "threshold": 2}
+    cases: list[Case] = []
+
+    # -- manifests ---------------------------------------------------------------------------
+    def witnessed_manifest(witnesses: Any, label: str) -> dict[str, Any]:
+        return signed({**unsigned(el.manifest), "witnesses": witnesses}, el.organizer,
+                      det_bytes(f"cosignatures/manifest/{label}/aux"))
+
+    manifest = witnessed_manifest(policy, "2-of-3")
+    mh = hash_parts("manifest", canonical_bytes(manifest)).hex()
+    cases.append({"name": "manifest/witnesses-2-of-3", "kind": "manifest", "valid": True,
+                  "organizer_secret": el.organizer.hex(),
+                  "aux": det_bytes("cosignatures/manifest/2-of-3/aux").hex(),
+                  "manifest": manifest, "manifest_hex": hx(manifest), "manifest_hash": mh,
+                  "witnesses": policy})
+    cases.append({"name": "manifest/without-witnesses", "kind": "manifest", "valid": True,
+                  "manifest": el.manifest, "manifest_hex": hx(el.manifest),
+                  "manifest_hash": el.mh.hex(), "witnesses": {"keys": [], "threshold": 0},
+                  "note": "the yes-no manifest of election.json: no witnesses field, none "
+                          "required"})
+    k0, k1, k2 = policy["keys"]
+    for name, witnesses, expect in [
+        ("threshold-0", {"keys": [k0, k1, k2], "threshold": 0}, "bad_field"),
+        ("threshold-above-keys", {"keys": [k0, k1, k2], "threshold": 4}, "bad_field"),
+        ("threshold-as-string", {"keys": [k0, k1, k2], "threshold": "2"}, "bad_field"),
+        ("threshold-true", {"keys": [k0, k1, k2], "threshold": True}, "bad_field"),
+        ("no-keys", {"keys": [], "threshold": 1}, "bad_field"),
+        ("65-keys", {"keys": [k0] * 65, "threshold": 1}, "bad_field"),
+        ("keys-not-a-list", {"keys": k0, "threshold": 1}, "bad_field"),
+        ("key-uppercase-hex", {"keys": [k0.upper(), k1], "threshold": 1}, "bad_cosignature"),
+        ("key-63-bytes", {"keys": [k0[:-2], k1], "threshold": 1}, "bad_cosignature"),
+        ("key-not-on-curve", {"keys": [k0, first_bad_x().hex()], "threshold": 1},
+         "bad_point"),
+        ("key-not-below-p", {"keys": ["ff" * 32], "threshold": 1}, "bad_point"),
+        ("keys-repeated", {"keys": [k0, k1, k0], "threshold": 2}, "bad_field"),
+        ("extra-field", {"keys": [k0], "threshold": 1, "weights": [1]}, "bad_field"),
+        ("missing-threshold", {"keys": [k0]}, "bad_field"),
+        ("not-an-object", [k0], "bad_field"),
+    ]:
+        bad_m = witnessed_manifest(witnesses, name)
+        cases.append({"name": f"manifest/{name}", "kind": "manifest", "valid": False,
+                      "manifest": bad_m, "expect_error": expect,
+                      "note": "signed by the organizer; refused for its witnesses field"})
+
+    # -- the witnessed board and its checkpoints (the receipts board, its manifest replaced) ---
+    _, built = ballot_set()
+    board = [canonical_bytes(manifest), canonical_bytes(el.credential_entries[0]),
+             canonical_bytes(el.credential_entries[1]), canonical_bytes(el.open_entry),
+             *(built[k].data for k in ("yes-no/cred0-yes", "yes-no/cred1-no",
+                                        "yes-no/cred2-yes", "yes-no/cred0-no-revote",
+                                        "yes-no/cred1-no"))]
+    leaves = [rfc_leaf(d) for d in board]
+    n = len(leaves)
+    cases.append({"name": "board/witnessed", "kind": "board", "entries": [d.hex() for d in board],
+                  "note": "the receipts.json board with the witnessed manifest as entry 0"})
+    cps: dict[int, dict[str, Any]] = {}
+    for size in (6, n):
+        aux = det_bytes(f"cosignatures/checkpoint/{size}/aux")
+        cps[size] = make_checkpoint(el.board, mh, size, rfc_mth(leaves[:size]),
+                                    CHECKPOINT_TIMES[size], aux)
+        cases.append({"name": f"checkpoint/{size}", "kind": "checkpoint",
+                      "board_key": cps[size]["board_key"], "election": mh, "size": size,
+                      "aux": aux.hex(), "wire": cps[size], "wire_hex": hx(cps[size]),
+                      "message": hash_parts("checkpoint",
+                                            canonical_bytes(unsigned(cps[size]))).hex()})
+
+    # -- valid cosignatures ------------------------------------------------------------------
+    made: dict[tuple[int, int], dict[str, Any]] = {}
+    for size, w in ((n, 0), (n, 1), (n, 2), (6, 0), (n, 3)):
+        aux = det_bytes(f"cosignatures/{size}/witness-{w}/aux")
+        body = cosignature_body(cps[size], wk[w], COSIGN_TIMES[size] + w)
+        wire = sign_cosignature(body, ws[w], aux)
+        made[(size, w)] = wire
+        raw = canonical_bytes(body)
+        cases.append({
+            "name": f"cosignature/witness-{w}-of-{size}", "kind": "cosignature", "valid": True,
+            "witness_secret": ws[w].hex(), "aux": aux.hex(), "checkpoint": cps[size],
+            "checkpoint_message": body["checkpoint"], "witness": wk[w].hex(),
+            "time": body["time"], "body": raw.decode(), "body_hex": raw.hex(),
+            "message_preimage": encode_parts("cosignature", (raw,)).hex(),
+            "message": hash_parts("cosignature", raw).hex(), "sig": wire["sig"],
+            "wire": wire, "wire_hex": hx(wire),
+            **({"note": "witness 3 is listed in no manifest: valid as a signature, never "
+                        "counted"} if w == 3 else {})})
+
+    # -- cosignatures that do not verify -----------------------------------------------------
+    c9 = made[(n, 0)]
+    other_cp6 = hash_parts("checkpoint", canonical_bytes(unsigned(cps[6]))).hex()
+
+    def resigned(name: str, **changes: Any) -> dict[str, Any]:
+        body = {**unsigned(c9), **changes}
+        return sign_cosignature(body, ws[0], det_bytes(f"cosignatures/bad/{name}/aux"))
+
+    sig = bytes.fromhex(c9["sig"])
+    for name, wire, against, expect, note in [
+        ("of-checkpoint-6-checked-against-9", made[(6, 0)], cps[n], "wrong_checkpoint",
+         "a valid cosignature of the size-6 checkpoint"),
+        ("message-of-checkpoint-6", resigned("message-6", checkpoint=other_cp6), cps[n],
+         "wrong_checkpoint", "size 9, the size-6 checkpoint's message, signed by the witness"),
+        ("size-changed", resigned("size", size=6), cps[n], "wrong_checkpoint",
+         "the size-9 message with size 6, signed by the witness"),
+        ("election-changed", resigned("election", election=hashlib.sha256(b"other").hexdigest()),
+         cps[n], "wrong_checkpoint", "another election id, signed by the witness"),
+        ("sig-bit-flipped", {**c9, "sig": (bytes([sig[0] ^ 1]) + sig[1:]).hex()}, cps[n],
+         "bad_signature", "first signature byte xor 1"),
+        ("time-changed-after-signing", {**c9, "time": c9["time"] + 1}, cps[n], "bad_signature",
+         "time + 1 after signing"),
+        ("signed-by-another-witness",
+         sign_cosignature(unsigned(c9), ws[3], det_bytes("cosignatures/bad/other/aux")), cps[n],
+         "bad_signature", "names witness 0, signed by witness 3"),
+        ("witness-not-a-key", {**c9, "witness": first_bad_x().hex()}, cps[n], "bad_signature",
+         "the witness field is no curve x coordinate"),
+    ]:
+        cases.append({"name": f"cosignature/{name}", "kind": "cosignature", "valid": False,
+                      "checkpoint": against, "wire": wire, "wire_hex": hx(wire),
+                      "expect_error": expect, "note": note})
+
+    # -- wire forms that do not parse --------------------------------------------------------
+    def wire_case(name: str, data: bytes, expect: str, note: str) -> Case:
+        return {"name": f"cosignature-wire/{name}", "kind": "cosignature-wire", "valid": False,
+                "wire_hex": data.hex(), "expect_error": expect, "note": note}
+
+    cases += [
+        wire_case("missing-sig", canonical_bytes(unsigned(c9)), "bad_cosignature", "no sig"),
+        wire_case("extra-key", canonical_bytes({**c9, "board_key": cps[n]["board_key"]}),
+                  "bad_cosignature", "an eighth key"),
+        wire_case("type-checkpoint", canonical_bytes({**c9, "type": "checkpoint"}),
+                  "bad_cosignature", 'type "checkpoint"'),
+        wire_case("witness-uppercase", canonical_bytes({**c9, "witness": c9["witness"].upper()}),
+                  "bad_cosignature", "witness key in upper case"),
+        wire_case("sig-63-bytes", canonical_bytes({**c9, "sig": c9["sig"][:-2]}),
+                  "bad_cosignature", "sig one byte short"),
+        wire_case("checkpoint-31-bytes", canonical_bytes({**c9, "checkpoint":
+                                                          c9["checkpoint"][2:]}),
+                  "bad_cosignature", "checkpoint message one byte short"),
+        wire_case("size-as-string", canonical_bytes({**c9, "size": "9"}), "bad_cosignature",
+                  'size "9"'),
+        wire_case("size-negative", canonical_bytes({**c9, "size": -1}), "bad_cosignature",
+                  "size -1"),
+        wire_case("size-true", canonical_bytes({**c9, "size": True}), "bad_cosignature",
+                  "size true"),
+        wire_case("time-2^53", canonical_bytes({**c9, "time": 1 << 52}).replace(
+            b"4503599627370496", b"9007199254740992"), "not_canonical",
+            "time 2^53: beyond the integers JSON carries exactly"),
+        wire_case("not-an-object", canonical_bytes([c9]), "bad_cosignature", "a list"),
+        wire_case("whitespace", canonical_bytes(c9).replace(b'","', b'", "', 1),
+                  "not_canonical", "a space after a comma"),
+        wire_case("keys-out-of-order", b"{" + b",".join(
+            json.dumps(k).encode() + b":" + json.dumps(c9[k]).encode()
+            for k in sorted(c9, reverse=True)) + b"}", "not_canonical", "keys in reverse order"),
+    ]
+
+    # -- who counts: WitnessPolicy.valid_cosigners and require -------------------------------
+    forged = {**made[(n, 1)], "sig": c9["sig"]}
+    again = sign_cosignature({**unsigned(c9), "time": c9["time"] + 60}, ws[0],
+                             det_bytes("cosignatures/again/aux"))
+
+    def policy_case(name: str, pol: dict[str, Any], css: list[dict[str, Any]],
+                    cosigners: list[int], note: str) -> Case:
+        ok_ = len(cosigners) >= pol["threshold"]
+        keys = sorted(wk[w] for w in cosigners)
+        return {"name": f"policy/{name}", "kind": "policy", "policy": pol, "checkpoint": cps[n],
+                "cosignatures": css, "cosigners": [k.hex() for k in keys],
+                "valid": ok_, **({} if ok_ else {"expect_error": "not_witnessed"}),
+                "note": note}
+
+    no_witnesses = {"keys": [], "threshold": 0}
+    cases += [
+        policy_case("2-of-3", policy, [made[(n, 0)], made[(n, 2)]], [0, 2], "threshold met"),
+        policy_case("3-of-3", policy, [made[(n, 2)], made[(n, 1)], made[(n, 0)]], [0, 1, 2],
+                    "any order; cosigners sorted by key"),
+        policy_case("1-of-3", policy, [made[(n, 1)]], [1], "one short of the threshold"),
+        policy_case("valid-and-forged", policy, [made[(n, 0)], forged], [0],
+                    "witness 1's cosignature with witness 0's signature does not count"),
+        policy_case("valid-and-unlisted", policy, [made[(n, 0)], made[(n, 3)]], [0],
+                    "witness 3 is not listed"),
+        policy_case("same-witness-twice", policy, [made[(n, 0)], again], [0],
+                    "two valid cosignatures by witness 0 count once"),
+        policy_case("of-another-checkpoint", policy, [made[(6, 0)], made[(n, 1)]], [1],
+                    "witness 0 cosigned the size-6 checkpoint only"),
+        policy_case("none", policy, [], [], "no cosignature"),
+        policy_case("all-valid-plus-forged", policy,
+                    [made[(n, 0)], made[(n, 1)], {**made[(n, 2)], "time": 1}], [0, 1],
+                    "an invalid cosignature beside enough valid ones does not matter"),
+        policy_case("no-witnesses-listed", no_witnesses, [], [],
+                    "a manifest without witnesses: every checkpoint is witnessed"),
+        policy_case("no-witnesses-listed-ignores-cosignatures", no_witnesses, [made[(n, 0)]], [],
+                    "nobody is listed, so nobody counts; none are required"),
+    ]
+
+    # -- receipts of the witnessed election (spec §5.7) --------------------------------------
+    index = 5
+    t5 = hash_parts("tracking", board[index])
+
+    def receipt(cosigs: list[dict[str, Any]] | None, **changes: Any) -> dict[str, Any]:
+        r: dict[str, Any] = {"tracking_code": t5.hex(), "index": index,
+                             "leaf_hash": leaves[index].hex(),
+                             "path": [p.hex() for p in rfc_path(index, leaves[:n])],
+                             "checkpoint": cps[n]}
+        if cosigs is not None:
+            r["cosignatures"] = cosigs
+        return {**r, **changes}
+
+    def receipt_case(name: str, r: dict[str, Any], cosigners: list[int], note: str,
+                     expect: str | None = None) -> Case:
+        if expect is None and len(cosigners) < 2:
+            expect = "not_witnessed"
+        return {"name": f"receipt/{name}", "kind": "receipt", "manifest_hash": mh,
+                "board_key": cps[n]["board_key"], "witnesses": policy,
+                "entry_index": index, "receipt": r,
+                "cosigners": [k.hex() for k in sorted(wk[w] for w in cosigners)],
+                "valid": expect is None, **({} if expect is None else {"expect_error": expect}),
+                "note": note}
+
+    path = receipt(None)["path"]
+    cases += [
+        receipt_case("witnessed-2-of-3", receipt([made[(n, 0)], made[(n, 2)]]), [0, 2],
+                     "entry 5 of the witnessed board, checkpoint 9 cosigned by witnesses 0, 2"),
+        receipt_case("witnessed-3-of-3", receipt([made[(n, w)] for w in (0, 1, 2)]), [0, 1, 2],
+                     "every witness"),
+        receipt_case("one-cosignature", receipt([made[(n, 1)]]), [1],
+                     "1 of the 2 required: not witnessed (the booth keeps waiting)"),
+        receipt_case("no-cosignatures-field", receipt(None), [],
+                     "a receipt without cosignatures in an election that requires them"),
+        receipt_case("second-cosignature-forged", receipt([made[(n, 0)], forged]), [0],
+                     "the forged one does not count"),
+        receipt_case("unlisted-witness", receipt([made[(n, 0)], made[(n, 3)]]), [0],
+                     "witness 3 is not in the manifest"),
+        receipt_case("cosignatures-of-checkpoint-6",
+                     receipt([made[(6, 0)], made[(n, 1)]]), [1],
+                     "witness 0 cosigned an older checkpoint, not the receipt's"),
+        receipt_case("same-witness-twice", receipt([made[(n, 0)], again]), [0],
+                     "one witness counts once"),
+        receipt_case("two-valid-and-one-forged",
+                     receipt([made[(n, 0)], made[(n, 1)], {**made[(n, 2)], "time": 1}]),
+                     [0, 1], "enough valid cosignatures; the invalid one is not counted"),
+        receipt_case("malformed-cosignature",
+                     receipt([made[(n, 0)], made[(n, 1)], {**made[(n, 2)], "size": "9"}]),
+                     [], "a cosignature of the wrong form: the receipt is malformed",
+                     "bad_cosignature"),
+        receipt_case("cosignatures-not-a-list", receipt(None, cosignatures=made[(n, 0)]),
+                     [], "cosignatures must be a list", "bad_cosignature"),
+        receipt_case("path-element-replaced-though-cosigned",
+                     receipt([made[(n, 0)], made[(n, 2)]],
+                             path=[path[0], hashlib.sha256(b"not a node").hexdigest(),
+                                   *path[2:]]),
+                     [], "cosignatures do not make a bad inclusion proof good",
+                     "inclusion_failed"),
+    ]
+    return document(
+        "Witness cosignatures of checkpoints (spec §8.8): body = JCS {checkpoint: the "
+        "checkpoint's 32-byte message, election, size, time, type: 'cosignature', witness}, "
+        "message = H('cosignature', body), BIP340 with fixed aux. A manifest with the optional "
+        "'witnesses' field {keys, threshold} (§5.2) and its refusals; the yes-no receipts board "
+        "with that manifest as entry 0, its checkpoints, valid and refused cosignatures, who "
+        "counts towards the threshold (one valid cosignature per listed witness), and receipts "
+        "whose checkpoint needs the threshold of cosignatures (§5.7) (docs/vectors.md).",
+        "docs/spec.md §5.2, §5.7, §8.8", cases)
+
+
 # -- output ----------------------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -1532,6 +1826,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "credentials.json": credentials_doc,
     "ballots.json": ballots_doc,
     "receipts.json": receipts_doc,
+    "cosignatures.json": cosignatures_doc,
 }
 
 

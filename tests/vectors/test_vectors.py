@@ -39,7 +39,8 @@ from hamaporsi.verify import worker
 
 HERE = Path(__file__).resolve().parent
 FILES = ["hashing.json", "points.json", "elgamal.json", "proofs.json", "canonical.json",
-         "election.json", "credentials.json", "ballots.json", "receipts.json"]
+         "election.json", "credentials.json", "ballots.json", "receipts.json",
+         "cosignatures.json"]  # cosignatures.json's cases: test_cosignature_vectors.py
 CHECK = "VEC"
 
 
