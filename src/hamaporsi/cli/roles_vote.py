@@ -16,7 +16,7 @@ from ..protocol import codec
 from ..protocol.ballot import encrypt_ballot, tracking_code
 from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint, verify_checkpoint
-from ..protocol.cosignature import Cosignature, WitnessPolicy, verify_cosignature
+from ..protocol.cosignature import Cosignature, WitnessPolicy
 from ..protocol.credentials import Credential
 from ..protocol.errors import ProtocolError
 from ..protocol.manifest import Manifest
@@ -191,25 +191,23 @@ def _witnessed(store: Any, policy: WitnessPolicy, index: int
 
 
 def _receipt_witnesses(store: Any, policy: WitnessPolicy, cp: Checkpoint,
-                       held: list[Cosignature]) -> list[Cosignature]:
-    """The valid cosignatures of the receipt's checkpoint: every one the receipt holds must be
-    a valid cosignature of it by a listed witness (else _NotWitnessed); the board's own are
-    added. _NotWitnessed if, together, fewer than the threshold (spec §5.7, §8.8.3)."""
-    listed = set(policy.keys)
-    for i, cs in enumerate(held):
-        if cs.witness not in listed:
-            raise _NotWitnessed(f"cosignature {i} of the receipt is by {cs.witness.hex()[:16]}…, "
-                                "a witness the manifest does not list")
-        try:
-            verify_cosignature(cs, cp, check="receipt")
-        except CryptoError as e:
-            raise _NotWitnessed(f"cosignature {i} of the receipt does not hold: "
-                                f"{getattr(e, 'reason', e)}") from e
-    got = policy.valid_cosigners(cp, [*held, *_board_cosignatures(store, cp, policy)])
+                       held: list[Cosignature]) -> tuple[list[Cosignature], int]:
+    """The valid cosignatures of the receipt's checkpoint, one per listed witness, from the
+    receipt and the board (spec §5.7, §8.8.3), and how many of the receipt's own do not count
+    (invalid, of another checkpoint, or by an unlisted witness). _NotWitnessed if fewer than
+    the threshold are valid."""
+    valid_held = policy.valid_cosigners(cp, held)
+    ignored = len(held) - len(valid_held)
+    got = policy.valid_cosigners(cp, [*valid_held, *_board_cosignatures(store, cp, policy)])
     if len(got) < policy.threshold:
-        raise _NotWitnessed(f"the checkpoint of size {cp.size} has {len(got)} valid witness "
-                            f"cosignatures; the election requires {policy.threshold}")
-    return got
+        why = f"the checkpoint of size {cp.size} has {len(got)} valid witness cosignatures; " \
+              f"the election requires {policy.threshold}"
+        if ignored:
+            why += (f" ({ignored} of the receipt's {len(held)} cosignatures do not count: "
+                    "invalid, of another checkpoint, repeated or by a witness the manifest "
+                    "does not list)")
+        raise _NotWitnessed(why)
+    return got, ignored
 
 
 def _witness_note(policy: WitnessPolicy, got: list[Cosignature]) -> str:
@@ -251,14 +249,16 @@ def voter_check(a: argparse.Namespace) -> int:
         except (_Fail, CryptoError) as e:
             print(f"hamaporsi voter check: receipt check FAILED: {e}", file=sys.stderr)
             return 1
-        if held is not None and (policy.threshold or held_cs):
+        ignored = 0
+        if held is not None and policy.threshold:
             try:
-                got = _receipt_witnesses(store, policy, cp, held_cs)
+                got, ignored = _receipt_witnesses(store, policy, cp, held_cs)
             except _NotWitnessed as e:
                 print(f"hamaporsi voter check: receipt NOT WITNESSED: {e}", file=sys.stderr)
                 return 1
-        more = policy.threshold > 0 and {c.witness for c in got} != \
-            {c.witness for c in held_cs}
+        # the receipt keeps exactly the cosignatures that count
+        more = policy.threshold > 0 and [c.to_json() for c in got] != \
+            [c.to_json() for c in held_cs]
         if completed or more:  # keep the evidence: proof, checkpoint, cosignatures
             replace_secret(a.receipt, {
                 "tracking_code": tracking.hex(), "index": index, "leaf_hash": leaf.hex(),
@@ -267,7 +267,9 @@ def voter_check(a: argparse.Namespace) -> int:
     say(f"receipt OK: entry {index}, {what} with tracking code {short(tracking)}, is in the "
         f"board's signed checkpoint of size {cp.size}{_witness_note(policy, got)}{extra}"
         + ("; the receipt now holds the proof and the checkpoint" if completed else
-           "; the receipt now holds the witnesses' cosignatures" if more else ""))
+           "; the receipt now holds the witnesses' cosignatures" if more else "")
+        + (f" ({ignored} cosignatures of the receipt did not count and were dropped)"
+           if ignored else ""))
     return 0
 
 
