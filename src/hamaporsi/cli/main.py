@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve.add_subcommand(sub)
 
+    from . import mirror, witness
+    witness.add_subcommand(sub)
+    mirror.add_subcommand(sub)
+
     from . import roles
     roles.add_subcommands(sub)
     return p

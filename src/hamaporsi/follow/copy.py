@@ -165,7 +165,7 @@ class VerifiedCopy:
                                     f"{size} stored entries or before the manifest")
             self._extend_tree(cp.size)
             try:
-                self._check_signed(cp)
+                self.check_signed(cp)
             except Refused as e:
                 raise CopyCorrupted(f"stored checkpoint: {e}") from None
             if cp.root != self._tree.root():
@@ -215,6 +215,10 @@ class VerifiedCopy:
             return self._tree.root()
         return merkle.range_root(self.store, 0, size)
 
+    def sizes(self) -> list[int]:
+        """Sizes of the stored checkpoints, increasing."""
+        return list(self._roots)
+
     def checkpoint_at(self, size: int) -> Checkpoint | None:
         """The stored checkpoint of exactly `size`, if any."""
         if size not in self._roots:
@@ -224,7 +228,7 @@ class VerifiedCopy:
 
     # -- checks ----------------------------------------------------------------------------
 
-    def _check_signed(self, cp: Checkpoint, manifest: Manifest | None = None) -> None:
+    def check_signed(self, cp: Checkpoint, manifest: Manifest | None = None) -> None:
         """Election and board signature (spec §8.5.5), against the manifest's key."""
         m = manifest or self.manifest
         assert m is not None
@@ -329,7 +333,7 @@ class VerifiedCopy:
             return done
         manifest, mbytes = boot
         for cp in cps:
-            self._check_signed(cp, manifest)
+            self.check_signed(cp, manifest)
         for a, b in zip(cps, cps[1:]):
             if a.size == b.size and a.root != b.root:
                 raise self._evidence(Evidence(EQUIVOCATION, "the board lists two checkpoints "
@@ -514,7 +518,7 @@ class VerifiedCopy:
         if self.manifest is not None:
             for cp in cps:
                 try:
-                    self._check_signed(cp)
+                    self.check_signed(cp)
                 except Refused as e:
                     raise CopyCorrupted(f"{self.journal}: {e}") from None
         return sorted(cps, key=lambda c: c.size)

@@ -255,7 +255,7 @@ class FeedHead:
     """GET /witness of a peer: its key, its election, and its latest cosigned checkpoint."""
 
     witness: bytes
-    election: str
+    election: str | None
     checkpoint: Checkpoint | None
     cosignature: Cosignature | None
 
@@ -285,6 +285,8 @@ class WitnessClient:
     def head(self) -> FeedHead:
         o = _obj(self.http.get_json("/witness"), {"witness", "election", "latest"}, "witness")
         key = _hash(o["witness"], "witness: witness")
+        if o["election"] is None and o["latest"] is None:
+            return FeedHead(key, None, None, None)
         election = _hash(o["election"], "witness: election").hex()
         latest = o["latest"]
         if latest is None:
