@@ -150,6 +150,8 @@ class SQLiteStore:
         if max_pages is not None and (not isinstance(max_pages, int) or max_pages < 1):
             raise ValueError("max_pages must be a positive int")
         self.path = os.fspath(path)
+        self.url = self.path
+        """How logs and messages name this store (as PostgresStore.url)."""
         self.max_pages = max_pages
         self._closed = False
         self._conn: sqlite3.Connection | None = None
@@ -178,7 +180,7 @@ class SQLiteStore:
             self._configure()
         except sqlite3.Error as e:
             self._drop()
-            if _unavailable(e) or isinstance(e, sqlite3.OperationalError):
+            if isinstance(e, sqlite3.OperationalError):  # cannot open the file, busy, I/O error
                 raise StoreUnavailable(f"SQLite board {self.path}: {e}") from e
             raise
 
