@@ -149,13 +149,41 @@ def test_the_refused_inputs_really_are_refused_by_the_protocol(opened: Election)
             assert getattr(e.value, "code", None) == code, case
 
 
-def test_replayed_ballot_is_refused_the_second_time(opened: Election,
-                                                    client: TestClient) -> None:
-    data = opened.ballot(0, [1]).bytes
-    assert cast(client, data).status_code == 201
+def test_the_same_bytes_again_are_a_retry_with_the_same_receipt(opened: Election,
+                                                                client: TestClient) -> None:
+    """A client that lost the 201 sends the same bytes again: 200 and the same receipt, and
+    nothing more is stored (docs/api.md, "Retrying")."""
+    b = opened.ballot(0, [1])
+    first = cast(client, b.bytes)
+    assert first.status_code == 201
     before = stored(opened)
-    body = error_of(cast(client, data), 409, "duplicate")
+    for _ in range(2):
+        again = cast(client, b.bytes)
+        assert again.status_code == 200 and again.json() == first.json()
+    assert stored(opened) == before
+    a = opened.ballot(1, [0]).audit_entry()
+    from hamaporsi.protocol.canonical import canonical_bytes
+    first = cast(client, canonical_bytes(a), "audit")
+    assert first.status_code == 201
+    again = cast(client, canonical_bytes(a), "audit")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert stored(opened) == before + 1
+
+
+def test_a_copy_in_other_bytes_is_refused(opened: Election, client: TestClient) -> None:
+    """The same ciphertexts under a fresh signature (other bytes, another tracking code), or
+    the cast ballot audited: a replay, refused (V11) with nothing stored."""
+    from hamaporsi.protocol.signing import sign_entry
+    from hamaporsi.protocol.canonical import canonical_bytes
+    b = opened.ballot(0, [1])
+    assert cast(client, b.bytes).status_code == 201
+    before = stored(opened)
+    unsigned = {k: v for k, v in b.entry.items() if k != "sig"}
+    resigned = canonical_bytes(sign_entry(unsigned, opened.creds[0].secret))
+    assert resigned != b.bytes
+    body = error_of(cast(client, resigned), 409, "duplicate")
     assert "V11" in body["detail"]
+    error_of(cast(client, canonical_bytes(b.audit_entry()), "audit"), 409, "duplicate")
     assert stored(opened) == before
 
 

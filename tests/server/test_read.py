@@ -64,7 +64,7 @@ def test_receipt_pending_then_included_with_a_proof_that_verifies(
     s = client.get(f"/api/ballots/{tc}").json()
     assert s == {"tracking_code": tc, "kind": "ballot", "index": receipt["index"],
                  "leaf_hash": leaf_hash(b.bytes).hex(), "superseded": False,
-                 "status": "pending", "checkpoint": None, "path": []}
+                 "status": "pending", "checkpoint": None, "path": [], "cosignatures": []}
     tick(client)
     s = client.get(f"/api/ballots/{tc}").json()
     assert s["status"] == "included"

@@ -63,6 +63,11 @@ CONFIG = SchemathesisConfig.from_dict({"operations": [{
     # log's current size, more than 1000 entries. OpenAPI cannot state how parameters relate.
     "include-path-regex": "^/api/board/(entries|proofs/consistency)$",
     "checks": {"positive_data_acceptance": {"enabled": False}},
+}, {
+    # A cosignature that fits the schema is still no witness's signature of this board's
+    # checkpoint (400/403/404), and a size that fits is rarely one the board signed (404).
+    "include-path-regex": "^/api/board/cosignatures$",
+    "checks": {"positive_data_acceptance": {"enabled": False}},
 }]})
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app(), config=CONFIG)
 
@@ -82,9 +87,14 @@ def test_schema_documents_every_endpoint_and_error(tmp_path: Path) -> None:
     assert ops == {("/api/ballots", "post"), ("/api/audits", "post"), ("/api/election", "get"),
                    ("/api/results", "get"), ("/api/ballots/{tracking_code}", "get"),
                    ("/api/board/checkpoint", "get"), ("/api/board/checkpoints", "get"),
-                   ("/api/board/entries", "get"), ("/api/board/proofs/consistency", "get")}
+                   ("/api/board/entries", "get"), ("/api/board/proofs/consistency", "get"),
+                   ("/api/board/cosignatures", "get"), ("/api/board/cosignatures", "post")}
     post = doc["paths"]["/api/ballots"]["post"]
-    assert set(post["responses"]) == {"201", "400", "409", "413", "415", "422", "429", "503"}
+    assert set(post["responses"]) == {"200", "201", "400", "403", "409", "413", "415", "422",
+                                      "429", "503"}
+    assert "Retry-After" in post["responses"]["503"]["headers"]
+    cosig = doc["paths"]["/api/board/cosignatures"]["post"]
+    assert set(cosig["responses"]) == {"200", "201", "400", "403", "404", "413", "415", "503"}
     body = post["requestBody"]["content"]["application/json"]["schema"]
     assert body["additionalProperties"] is False and "sig" in body["required"]
     assert "Retry-After" in post["responses"]["429"]["headers"]

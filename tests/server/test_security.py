@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hamaporsi.protocol.ballot import encrypt_ballot
+from hamaporsi.protocol.canonical import canonical_bytes
 from hamaporsi.protocol.credentials import Credential
 from hamaporsi.server.security import CSP
 
@@ -47,13 +48,16 @@ def booth_client(tmp_path: Path, opened: Election,
 
 
 def test_headers_on_api_answers_and_errors(opened: Election, client: TestClient) -> None:
-    b = opened.ballot(0, [0]).bytes
+    ballot = opened.ballot(0, [0])
+    b = ballot.bytes
     stranger = Credential.generate()
     answers = {
         "200 election": client.get("/api/election"),
         "200 openapi": client.get("/openapi.json"),
         "201 cast": cast(client, b),
-        "409 replay": cast(client, b),
+        "200 retry": cast(client, b),
+        "409 audited after casting": cast(client, canonical_bytes(ballot.audit_entry()),
+                                          "audit"),
         "400 not canonical": cast(client, b" " + b),
         "415 content type": client.post("/api/ballots", content=b,
                                         headers={"content-type": "text/plain"}),
@@ -69,6 +73,9 @@ def test_headers_on_api_answers_and_errors(opened: Election, client: TestClient)
         assert r.status_code == int(name[:3]), (name, r.status_code, r.text)
         assert_secure(r, api=name != "200 openapi")
     assert answers["405 method"].headers["allow"] == "POST"
+    r = client.put("/api/board/cosignatures", content=b"{}", headers=JSON)
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
+    assert_secure(r, api=True)
 
 
 def test_headers_on_a_500_and_the_body_says_nothing_internal(

@@ -1,5 +1,6 @@
-"""`hamaporsi serve`: the casting server and public board over a board file (issue 3). The
-organizer, registrar and trustees keep using their commands on the same file meanwhile."""
+"""`hamaporsi serve`: the casting server and public board over a board database (issue 3, 4): an
+SQLite file or PostgreSQL, by URL. The organizer, registrar and trustees keep using their
+commands on the same board meanwhile, and several `serve` processes may serve one board."""
 
 from __future__ import annotations
 
@@ -8,17 +9,27 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..board.open import describe, is_postgres, sqlite_path
+from ..protocol import codec
 from ..server.config import DEFAULT_BODY_CAP, ServerConfig, default_web_dir
-from .roles_common import CLIError, command, read_board_key, say
+from .roles_common import CLIError, board_key_path, command, read_json, say
 
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="serve the booth and the board's HTTP API",
                        description="Serve the voting booth and the HTTP API (docs/api.md) over "
-                                   "a board file, signing a checkpoint every few seconds while "
-                                   "ballots arrive. Ctrl-C stops it.")
-    p.add_argument("--db", "--board", dest="db", required=True, metavar="PATH",
-                   help="board database (SQLite); its operator key is PATH with .key.json")
+                                   "a board, signing a checkpoint every few seconds while "
+                                   "ballots arrive. Several processes may serve one board "
+                                   "(each on its own port). Ctrl-C stops it.")
+    p.add_argument("--db", "--board", dest="db", required=True, metavar="URL",
+                   help="board database: an SQLite file (PATH or sqlite:///PATH) or "
+                        "postgresql://user@host/db?schema=NAME")
+    p.add_argument("--board-key", default=None, metavar="FILE",
+                   help="the board operator's key file (default for an SQLite board: PATH "
+                        "with .key.json beside it; required for PostgreSQL)")
+    p.add_argument("--read-only", action="store_true",
+                   help="serve a copy (a mirror's) without the board key: every read, no "
+                        "casting, no checkpoints")
     add_server_args(p)
     p.set_defaults(func=serve_command)
 
@@ -45,22 +56,47 @@ def add_server_args(p: argparse.ArgumentParser, *, port: int = 8000,
                         "thread)")
 
 
-def server_config(a: argparse.Namespace, db: Path) -> ServerConfig:
+def read_key_file(path: str | Path) -> tuple[bytes, str]:
+    """The board operator's secret and the election id from a board key file."""
+    o = read_json(path, "board key file")
+    if not isinstance(o, dict) or set(o) != {"role", "board_secret", "election"} or \
+            o.get("role") != "board":
+        raise CLIError(f"{path} is not a board key file")
+    secret = codec.hex_bytes(o["board_secret"], 32, f"{path}: board_secret")
+    election = codec.hex_bytes(o["election"], 32, f"{path}: election").hex()
+    return secret, election
+
+
+def board_secret(a: argparse.Namespace, url: str) -> tuple[bytes | None, str | None]:
+    """The key to sign with (none when read-only); an SQLite board must exist already."""
+    if not is_postgres(url):
+        db = Path(sqlite_path(url))
+        if not db.is_file():
+            raise CLIError(f"no board at {db} (create one with `hamaporsi organizer create`)")
+    if a.read_only:
+        return None, None
+    if a.board_key is not None:
+        return read_key_file(a.board_key)
+    if is_postgres(url):
+        raise CLIError("a PostgreSQL board needs --board-key FILE (or --read-only)")
+    return read_key_file(board_key_path(sqlite_path(url)))
+
+
+def server_config(a: argparse.Namespace, url: str) -> ServerConfig:
     """The ServerConfig from the command line and the board's key file."""
-    if not db.is_file():
-        raise CLIError(f"no board at {db} (create one with `hamaporsi organizer create`)")
-    secret, election = read_board_key(db)
+    secret, election = board_secret(a, url)
     web = Path(a.web) if a.web else default_web_dir()
     if web is not None and not (web / "index.html").is_file():
         raise CLIError(f"{web} holds no built booth (index.html); build it with "
                        "`cd web && npm ci && npm run build`")
     workers = (os.cpu_count() or 1) if a.verify_workers is None else a.verify_workers
     try:
-        return ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
+        return ServerConfig(db=url, board_secret=secret, election_id=election, host=a.host,
                             port=a.port, checkpoint_every=a.checkpoint_every,
                             checkpoint_min_entries=a.checkpoint_min_entries,
                             checkpoint_max_delay=a.checkpoint_max_delay, web_dir=web,
-                            verify_workers=workers, body_cap=DEFAULT_BODY_CAP)
+                            verify_workers=workers, body_cap=DEFAULT_BODY_CAP,
+                            read_only=a.read_only)
     except ValueError as e:
         raise CLIError(str(e)) from None
 
@@ -68,8 +104,9 @@ def server_config(a: argparse.Namespace, db: Path) -> ServerConfig:
 @command("serve")
 def serve_command(a: argparse.Namespace) -> int:
     from ..server.run import serve
-    cfg = server_config(a, Path(a.db))
-    say(f"serving board {cfg.db} on http://{cfg.host}:{cfg.port}/ "
+    cfg = server_config(a, a.db)
+    say(f"serving board {describe(cfg.url)}{' read-only' if cfg.read_only else ''} on "
+        f"http://{cfg.host}:{cfg.port}/ "
         f"(booth: {cfg.web_dir or 'not built'}; API: /api/election, /openapi.json); "
         "Ctrl-C stops")
     serve(cfg)

@@ -1,5 +1,9 @@
 """`create_app(config)`: the FastAPI app of `hamaporsi serve` — the API of docs/api.md, the booth's
-static files, security headers around everything, errors as {"error", "detail", "message"}."""
+static files, security headers around everything, errors as {"error", "detail", "message"}.
+
+Database faults (unreachable, full, locked too long) on any endpoint are 503 `unavailable` with
+Retry-After: the failed transaction stored nothing and left the ledger as it was, the board
+thread lives on, and the next request reconnects and catches up by itself."""
 
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..board.errors import BoardError
+from ..board.errors import BoardError, StoreUnavailable
+from ..board.open import describe
 from ..protocol.errors import ProtocolError
-from . import checkpointer, routes_cast, routes_read
+from . import checkpointer, routes_cast, routes_read, routes_witness
 from .bundle import bundle_hash
 from .cast import Caster
 from .config import ServerConfig
@@ -46,16 +52,68 @@ def _error(status: int, code: str, detail: str,
                     headers=headers)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def db_errors() -> tuple[type[Exception], ...]:
+    """The drivers' "cannot do it now" errors that may escape a store (a store should raise
+    StoreUnavailable for them): SQLite's, and psycopg's when it is installed."""
+    out: list[type[Exception]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        out.append(psycopg.OperationalError)
+    return tuple(out)
+
+
+DB_ERRORS = db_errors()
+FAULTS: tuple[type[Exception], ...] = (BoardError, *DB_ERRORS)
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` with the database URL's password (if any) masked, on one line."""
+    from urllib.parse import urlsplit
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        text = text.replace(password, "***")
+    return " ".join(text.split())[:300]
+
+
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    """The methods of every route on the request's path (GET and POST of one path are two
+    routes; Starlette's 405 names only the first one's)."""
+    methods: set[str] = set()
+    todo: list[Any] = list(app.router.routes)
+    while todo:
+        route = todo.pop()
+        inner = getattr(getattr(route, "original_router", route), "routes", None)
+        if isinstance(inner, list) and not isinstance(route, Route):  # an included router
+            todo += inner
+        elif isinstance(route, Route) and route.methods:
+            if route.matches(request.scope)[0] != Match.NONE:
+                methods |= route.methods
+    return sorted(methods)
+
+
+def _install_error_handlers(app: FastAPI, config: ServerConfig) -> None:
+    retry = {"Retry-After": str(config.retry_after)}
+
     async def api_error(_: Request, e: Exception) -> Response:
         assert isinstance(e, ApiError)
-        return _error(e.status, e.code, e.detail, e.headers)
+        headers = e.headers if e.status != 503 or "Retry-After" in e.headers else \
+            {**e.headers, **retry}
+        return _error(e.status, e.code, e.detail, headers)
 
-    async def http_error(_: Request, e: Exception) -> Response:
+    async def http_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, HTTPException)
         code = HTTP_CODES.get(e.status_code, "bad_request")
         detail = e.detail if isinstance(e.detail, str) else code
-        return _error(e.status_code, code, detail, dict(e.headers or {}))
+        headers = dict(e.headers or {})
+        if e.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(_allowed(app, request)) or headers.get("Allow", "")
+        return _error(e.status_code, code, detail, headers)
 
     async def validation_error(_: Request, e: Exception) -> Response:
         assert isinstance(e, RequestValidationError)
@@ -64,8 +122,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(400, "bad_request", "; ".join(parts) or "invalid parameters")
 
     async def board_error(_: Request, e: Exception) -> Response:
-        log.error("board error: %s", e)
-        return _error(503, "unavailable", "the board cannot serve this request now")
+        log.error("board error: %s", scrub(str(e), config.url))
+        return _error(503, "unavailable", "the board cannot serve this request now", retry)
+
+    async def store_unavailable(_: Request, e: Exception) -> Response:
+        """The database is unreachable or full: nothing of this request was stored."""
+        log.warning("board database %s unavailable: %s: %s", describe(config.url),
+                    type(e).__name__, scrub(str(e), config.url))
+        return _error(503, "unavailable", "the board's database cannot be reached or written "
+                      "now; nothing was stored; try again shortly", retry)
 
     async def protocol_error(_: Request, e: Exception) -> Response:
         """A protocol error no route turned into a refusal: the board moved under a read (e.g.
@@ -83,6 +148,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(BoardError, board_error)
     app.add_exception_handler(sqlite3.Error, board_error)
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
+    for cls in DB_ERRORS:
+        app.add_exception_handler(cls, store_unavailable)
     app.add_exception_handler(ProtocolError, protocol_error)
     app.add_exception_handler(Exception, internal)
 
@@ -130,6 +198,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                 await task
             try:  # every acknowledged entry leaves with a checkpoint that covers it
                 await checkpointer.tick(service, caster, force=True)
+            except FAULTS as e:  # the next start (or another process) signs it
+                log.warning("no final checkpoint: %s", scrub(str(e), config.url))
             finally:
                 caster.close()
                 await service.astop()
@@ -141,9 +211,10 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.service = service
     app.state.caster = caster
     app.state.config = config
-    _install_error_handlers(app)
+    _install_error_handlers(app, config)
     app.include_router(routes_cast.router(caster, config.body_cap))
     app.include_router(routes_read.router(service))
+    app.include_router(routes_witness.router(service))
     mount_booth(app, config.web_dir)
     _tidy_openapi(app)
     return app

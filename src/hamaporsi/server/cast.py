@@ -1,13 +1,17 @@
 """Casting (POST /api/ballots, /api/audits): the path of one ballot through the server.
 
-    phase and period gate (cheap, from the view)  →  per-credential rate limit (peek)
+    read-only board: 403  →  the very same bytes already stored: 200 with their receipt
+    →  phase and period gate (cheap, from the view)  →  per-credential rate limit (peek)
     →  (503 if too many wait)  →  signature and proofs in a verifier worker (batched)
     →  spend one rate-limit token
     →  group commit on the board thread (ledger rules V10–V12 under the write lock, one
        durable COMMIT per batch)  →  201 with the pending receipt
 
 Each caller is answered only after its own batch's COMMIT returned (WAL, synchronous=FULL), so
-an acknowledged ballot survives a power cut. Nothing is stored for a refused ballot."""
+an acknowledged ballot survives a power cut. Nothing is stored for a refused ballot. A client
+that retries after losing an answer (the server crashed, the database was unreachable, the
+network dropped) sends the same bytes again: if they are on the board, it gets the same receipt
+with 200 instead of a `duplicate` refusal, so retrying never casts twice and never fails."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import asyncio
 import logging
 from concurrent.futures.process import BrokenProcessPool
 
+from ..protocol.ballot import tracking_code
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import BallotFacts
 from ..protocol.merkle import leaf_hash
@@ -58,9 +63,12 @@ class Caster:
         self._starting = asyncio.Lock()
 
     async def start_verifier(self) -> bool:
-        """Start the verifier once the board has an election context (voting opened)."""
+        """Start the verifier once the board has an election context (voting opened); never
+        on a read-only board."""
         if self._verify is not None:
             return True
+        if self.config.read_only:
+            return False
         async with self._starting:
             if self._verify is not None:
                 return True
@@ -117,8 +125,21 @@ class Caster:
         return ApiError.of("rate_limited", f"too many casts with this credential; retry in "
                            f"{retry} s", {"Retry-After": str(retry)})
 
-    async def cast(self, data: bytes, kind: str) -> bytes:
-        """Check and store one ballot or audit; the 201 body, or raise ApiError."""
+    def _receipt(self, index: int, data: bytes, tracking: bytes) -> bytes:
+        return dumps({"index": index, "leaf_hash": leaf_hash(data).hex(), "status": "pending",
+                      "tracking_code": tracking.hex()})
+
+    async def cast(self, data: bytes, kind: str) -> tuple[int, bytes]:
+        """Check and store one ballot or audit: (201, receipt), or (200, the same receipt) if
+        exactly these bytes are already on the board; or raise ApiError."""
+        if self.config.read_only:
+            raise read_only()
+        if kind == "ballot":  # a retry: its tracking code is the hash of the bytes (§5.5)
+            tracking = tracking_code(data)
+            if self.service.may_hold(tracking):
+                idx = await self.service.call(self.service.stored_copy, data, tracking)
+                if idx is not None:
+                    return 200, self._receipt(idx, data, tracking)
         self._gate()
         hint = credential_hint(data, kind)
         if hint is not None and (retry := self.limiter.wait(hint)) is not None:
@@ -147,6 +168,14 @@ class Caster:
                 raise self._rate_limited(retry)
         result = await self._commit.submit((data, facts))
         if isinstance(result, ProtocolError):
+            if result.code == "duplicate":  # the same bytes, stored meanwhile by another process?
+                idx = await self.service.call(self.service.stored_copy, data, facts.tracking)
+                if idx is not None:
+                    return 200, self._receipt(idx, data, facts.tracking)
             raise self._refused(result)
-        return dumps({"index": result, "leaf_hash": leaf_hash(data).hex(), "status": "pending",
-                      "tracking_code": facts.tracking.hex()})
+        return 201, self._receipt(result, data, facts.tracking)
+
+
+def read_only() -> ApiError:
+    return ApiError.of("read_only", "this server serves a read-only copy of the board (a "
+                                    "mirror): cast at the election's casting server")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..board.errors import StoreUnavailable
 from .cast import Caster
 from .service import BoardService
 
@@ -32,5 +33,8 @@ async def run(service: BoardService, caster: Caster, every: float) -> None:
             await tick(service, caster)
         except asyncio.CancelledError:
             raise
+        except StoreUnavailable as e:  # no traceback for an outage: one line per round
+            log.warning("checkpoint round skipped: the board's database is unavailable (%s)",
+                        type(e).__name__)
         except Exception:
             log.exception("checkpoint round failed")

@@ -24,11 +24,16 @@ def default_web_dir() -> Path | None:
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """Everything `create_app` needs. The board secret signs checkpoints; it is never shown."""
+    """Everything `create_app` needs. The board secret signs checkpoints; it is never shown.
 
-    db: Path
-    board_secret: bytes = field(repr=False)
-    election_id: str
+    `db` is a database URL (`board/open.py`): a path or `sqlite:///path` for an SQLite file,
+    `postgresql://…` for PostgreSQL. Several server processes may serve one board at once.
+    `read_only`: serve a copy (a mirror's) without its secret: reads only, no casting, no
+    checkpoints; the election and board key come from the manifest."""
+
+    db: str | os.PathLike[str]
+    board_secret: bytes | None = field(default=None, repr=False)
+    election_id: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     checkpoint_every: float = 2.0
@@ -51,6 +56,14 @@ class ServerConfig:
     """Ballots waiting for a verifier beyond which casts get 503 (a few seconds of work):
     overload is refused at once rather than queued without bound."""
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    read_only: bool = False
+    retry_after: int = 2
+    """Seconds a 503 for an unreachable or full database asks clients to wait."""
+
+    @property
+    def url(self) -> str:
+        """The board's database URL as a string (may hold a password: log `describe(url)`)."""
+        return os.fspath(self.db)
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535 and self.port != 0:
@@ -65,5 +78,11 @@ class ServerConfig:
             raise ValueError("rate limit: burst ≥ 1 and interval > 0")
         if self.verify_workers < 0 or self.max_batch < 1 or self.max_queue < 0:
             raise ValueError("verify workers ≥ 0, max batch ≥ 1, max queue ≥ 0")
-        if len(self.board_secret) != 32:
-            raise ValueError("board secret must be 32 bytes")
+        if self.retry_after < 1:
+            raise ValueError("retry-after must be at least 1 second")
+        if self.read_only:
+            return
+        if self.board_secret is None or len(self.board_secret) != 32:
+            raise ValueError("board secret must be 32 bytes (or serve read-only)")
+        if self.election_id is None:
+            raise ValueError("the election id is needed with the board secret")

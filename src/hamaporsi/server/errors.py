@@ -23,6 +23,8 @@ STATUS: dict[str, int] = {
     "voting_closed": 409,
     "wrong_phase": 409,
     "rate_limited": 429,
+    "read_only": 403,
+    "unknown_witness": 403,
     "not_found": 404,
     "no_checkpoint": 404,
     "method_not_allowed": 405,

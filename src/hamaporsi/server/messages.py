@@ -54,7 +54,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "تابلو هنوز نقطهٔ وارسیِ امضاشده‌ای ندارد."),
     "method_not_allowed": ("This method is not allowed here.",
                            "این روش در این نشانی مجاز نیست."),
+    # witnesses
+    "bad_cosignature": ("The cosignature is malformed, does not verify, or is not of the "
+                        "board's checkpoint of that size.",
+                        "امضای هم‌گواهی نادرست است، تأیید نمی‌شود، یا از آنِ نقطهٔ وارسیِ "
+                        "تابلو در آن اندازه نیست."),
+    "unknown_witness": ("This key is not among the election's witnesses.",
+                        "این کلید در میان گواهانِ این همه‌پرسی نیست."),
     # the server
+    "read_only": ("This server keeps a read-only copy of the board; it does not take ballots. "
+                  "Use the election's own address to vote.",
+                  "این کارساز رونوشتی فقط‌خواندنی از تابلو است و برگهٔ رأی نمی‌پذیرد. برای "
+                  "رأی دادن از نشانی خودِ همه‌پرسی استفاده کنید."),
     "unavailable": ("The server is busy or not ready. Try again shortly.",
                     "کارساز مشغول یا آماده نیست. کمی بعد دوباره بکوشید."),
     "internal_error": ("Something went wrong on the server.", "خطایی در کارساز رخ داد."),

@@ -103,6 +103,42 @@ class CheckpointModel(_Strict):
     sig: str = Field(pattern=HEX64)
 
 
+class CosignatureModel(_Strict):
+    """A witness's cosignature of a checkpoint (spec §8.8)."""
+
+    checkpoint: str = Field(pattern=HEX32)
+    election: str = Field(pattern=HEX32)
+    size: int = Field(ge=0)
+    time: int = Field(ge=0)
+    type: Literal["cosignature"]
+    witness: str = Field(pattern=HEX32)
+    sig: str = Field(pattern=HEX64)
+
+
+COSIGNATURE_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["checkpoint", "election", "size", "time", "type", "witness", "sig"],
+    "properties": {
+        "checkpoint": _hex(HEX32), "election": _hex(HEX32),
+        "size": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
+        "time": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
+        "type": {"type": "string", "enum": ["cosignature"]},
+        "witness": _hex(HEX32), "sig": _hex(HEX64),
+    },
+    "description": "A witness cosignature (spec §8.8) as its exact RFC 8785 bytes.",
+}
+
+
+class Stored(_Strict):
+    stored: bool
+
+
+class Cosignatures(_Strict):
+    size: int = Field(ge=0)
+    checkpoint: CheckpointModel
+    cosignatures: list[CosignatureModel]
+
+
 class BallotStatus(_Strict):
     """Where a ballot or audit is on the board, with its inclusion proof once covered."""
 
@@ -114,6 +150,7 @@ class BallotStatus(_Strict):
     status: Literal["pending", "included"]
     checkpoint: CheckpointModel | None
     path: list[str]
+    cosignatures: list[CosignatureModel]
 
 
 class Booth(_Strict):
@@ -183,14 +220,15 @@ class Consistency(_Strict):
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for error statuses."""
-    what = {400: "Bad request", 404: "Not found", 409: "Conflict with the board's state",
+    what = {400: "Bad request", 403: "Refused here (read-only copy, unlisted witness)",
+            404: "Not found", 409: "Conflict with the board's state",
             413: "Request body too large", 415: "Not application/json",
             422: "Refused by the protocol", 429: "Rate limited (see Retry-After)",
-            503: "Not ready or busy"}
+            503: "Not ready, busy, or the database is unreachable (see Retry-After)"}
     out: dict[int | str, dict[str, Any]] = {}
     for s in statuses:
         entry: dict[str, Any] = {"model": ErrorBody, "description": what[s]}
-        if s == 429:
+        if s in (429, 503):
             entry["headers"] = {"Retry-After": {"schema": {"type": "integer"},
                                                 "description": "seconds to wait"}}
         out[s] = entry

@@ -1,13 +1,15 @@
-"""The board behind the server: one `ElectionBoard` on one thread (an SQLite connection and the
+"""The board behind the server: one `ElectionBoard` on one thread (a database connection and the
 ledger are single-threaded), with the caches that make reads cheap. The event loop awaits
 `call(fn)`; every method below whose name has no leading `a` runs on that thread.
 
-Other processes may append to the same file while the server runs (the organizer, registrar
-and trustees use the CLI): every read first catches up with them (`ElectionBoard.sync`)."""
+Other processes may append to the same board while the server runs (the organizer, registrar
+and trustees use the CLI; other server processes cast and sign): every read first catches up
+with them (`ElectionBoard.sync`), trusting what the store holds (spec §8.6.4)."""
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 from collections.abc import Callable
@@ -17,18 +19,21 @@ from typing import Any, TypeVar
 
 from ..board.election_board import ElectionBoard
 from ..board.errors import CheckpointError, StoreCorrupted
-from ..board.sqlite import SQLiteStore
+from ..board.open import describe, open_store
+from ..crypto.errors import InvalidProof
 from ..protocol.ballot import tracking_code
 from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint
+from ..protocol.cosignature import Cosignature, verify_cosignature
 from ..protocol.errors import ProtocolError
-from ..protocol.ledger import BallotFacts, MemoryIndex
+from ..protocol.ledger import BallotFacts, Ledger, MemoryIndex
 from ..protocol.merkle import consistency_proof, inclusion_proof
 from .cadence import Cadence
 from .config import ServerConfig
 from .errors import ApiError
 from .merkle_cache import SubtreeCache
 from .verifier import ContextBytes
+from .witnessed import Witnessed
 
 log = logging.getLogger("hamaporsi.server")
 R = TypeVar("R")
@@ -93,6 +98,9 @@ class BoardService:
         self._cache = SubtreeCache()
         self._cps: list[Checkpoint] = []
         self._turnout = Turnout(0, 0, 0, 0)
+        self._counts: dict[int, Turnout] = {}
+        self._floor = 0
+        self._witnessed: Witnessed | None = None
         self.cadence = Cadence(config.checkpoint_min_entries, config.checkpoint_max_delay)
         self._election: tuple[str, bytes] | None = None
         self.view = View("", 0, 0, False)
@@ -124,6 +132,13 @@ class BoardService:
         eb = self._eb
         return eb is not None and eb.ledger.index.has_credential(key)
 
+    def may_hold(self, tracking: bytes) -> bool:
+        """Does the ledger, as this process last saw it, hold `tracking`? A cheap hint from
+        the event loop (a dictionary look-up); `stored_copy` on the board thread decides."""
+        eb = self._eb
+        index = eb.ledger.index if eb is not None else None
+        return isinstance(index, MemoryIndex) and index.holder(tracking) is not None
+
     # -- board thread: lifetime and catching up ------------------------------------------------
 
     @property
@@ -133,16 +148,26 @@ class BoardService:
         return self._eb
 
     def open(self) -> None:
-        """Open the store, replay and check the log, fill the caches."""
+        """Open the store, replay the log (trusting its proofs, checking its checkpoints), fill
+        the caches."""
         c = self.config
-        store = SQLiteStore(c.db)
+        where = describe(c.url)
+        store = open_store(c.url)
         try:
-            eb = ElectionBoard(store, c.board_secret, c.election_id, clock=c.clock)
+            latest = store.latest_checkpoint()
+            self._counts, self._floor = {}, 0 if latest is None else latest.size
+            if c.read_only:
+                eb = ElectionBoard.read_only(store, clock=c.clock, on_entry=self._note)
+            else:
+                assert c.election_id is not None
+                eb = ElectionBoard(store, c.board_secret, c.election_id, clock=c.clock,
+                                   on_entry=self._note)
             m = eb.ledger.manifest
             if m is None:
-                raise StoreCorrupted(f"board {c.db} holds no manifest")
-            if m.hash.hex() != c.election_id or m.board_key != eb.board.board_key:
-                raise StoreCorrupted(f"board {c.db} is not election {c.election_id[:16]}… "
+                raise StoreCorrupted(f"board {where} holds no manifest")
+            want = c.election_id or m.hash.hex()
+            if m.hash.hex() != want or m.board_key != eb.board.board_key:
+                raise StoreCorrupted(f"board {where} is not election {want[:16]}… "
                                      "with this board key")
         except BaseException:
             store.close()
@@ -150,9 +175,10 @@ class BoardService:
         self._eb = eb
         self._cps = []
         self._turnout = Turnout(0, 0, 0, 0)
+        self._witnessed = Witnessed(m.witnesses) if m.witnesses.threshold > 0 else None
         self.sync()
-        log.info("board %s open: %d entries, phase %s", c.db, self._cache.size,
-                 eb.ledger.phase)
+        log.info("board %s open%s: %d entries, phase %s", where,
+                 " read-only" if c.read_only else "", self._cache.size, eb.ledger.phase)
 
     def close(self) -> None:
         if self._eb is not None:
@@ -176,20 +202,33 @@ class BoardService:
         self._follow(size)
         new = [cp for cp in new if cp.size <= size]  # read first, so always; never past the cache
         if new:
+            turnout = self._turnout_at(new[-1].size)  # may read the store: before any change
             self._cps.extend(new)
-            self._count_turnout()
+            self._turnout = turnout
+            self._floor = new[-1].size
+            self._counts = {k: v for k, v in self._counts.items() if k >= self._floor}
         self.cadence.seen(size - self.covered)
         return size
 
-    def _count_turnout(self) -> None:
-        """The turnout as of the latest checkpoint (the board thread's ledger is at the log's
-        size: exact when the checkpoint covers the whole log, else counted from the entries)."""
-        cp = self._cps[-1]
+    def _note(self, led: Ledger) -> None:
+        """After each entry the ledger takes: its counters at that size, for a checkpoint that
+        some process may sign there (only beyond the latest checkpoint known)."""
+        if led.entries >= self._floor:
+            self._counts[led.entries] = Turnout(led.entries, led.ballots, led.audits,
+                                                led.index.voters())
+
+    def _turnout_at(self, size: int) -> Turnout:
+        """The turnout as of a checkpoint of `size`: the ledger's counters when it is at that
+        size, else as noted when it passed it, else (a board opened without the counts)
+        counted from the entries."""
         led = self.eb.ledger
-        if led.entries == cp.size:
-            self._turnout = Turnout(cp.size, led.ballots, led.audits, led.index.voters())
-        else:  # signed elsewhere before entries this server has seen: count up to it
-            self._turnout = turnout_of(self.eb.board.store.entries(0, cp.size), cp.size)
+        if led.entries == size:
+            return Turnout(size, led.ballots, led.audits, led.index.voters())
+        got = self._counts.get(size)
+        if got is not None:
+            return got
+        log.info("counting the turnout at size %d from the entries", size)
+        return turnout_of(self.eb.board.store.entries(0, size), size)
 
     def _follow(self, size: int) -> None:
         """Extend the subtree cache to `size` and refresh the view."""
@@ -208,36 +247,46 @@ class BoardService:
                 log.info("board phase is now %s", led.phase)
 
     def context_bytes(self) -> ContextBytes | None:
-        """The election context for verifier workers, once voting has opened."""
+        """The election context for verifier workers, once voting has opened (never on a
+        read-only board: it takes no ballots)."""
         ctx = self.eb.ledger.context
-        return None if ctx is None else ContextBytes.of(self.eb.board.store.entry(0), ctx)
+        if ctx is None or self.config.read_only:
+            return None
+        return ContextBytes.of(self.eb.board.store.entry(0), ctx)
 
     # -- board thread: writing -----------------------------------------------------------------
 
     def submit(self, items: list[tuple[bytes, BallotFacts]]) -> list[int | ProtocolError]:
-        """Group commit of verified ballots and audits (`ElectionBoard.submit_verified`)."""
+        """Group commit of verified ballots and audits (`ElectionBoard.submit_verified`); if
+        the transaction fails (StoreUnavailable…), nothing is stored and the ledger is as
+        before, so the next call simply catches up."""
         out = self.eb.submit_verified(items)
         self._follow(self.eb.board.size)
         return out
+
+    def stored_copy(self, data: bytes, tracking: bytes) -> int | None:
+        """The index of an entry with exactly the bytes `data`, if the board holds one (a
+        client retrying after a lost answer gets the same receipt, not a refusal)."""
+        self.sync()
+        return self.eb.stored_copy(data, tracking)
 
     def checkpoint_if_due(self, force: bool = False) -> Checkpoint | None:
         """Sign a checkpoint of the whole log if the cadence says so (spec §5.7, §8.5.7):
         enough entries wait, or the oldest waited long enough; `force` (at shutdown): if the
         log grew at all."""
         size = self.sync()
+        if self.config.read_only:
+            return None
         if size == 0 or (self._cps and self.covered >= size):
             return None
         if not force and not self.cadence.due(size - self.covered):
             return None
         try:
-            cp = self.eb.checkpoint()
+            cp = self.eb.checkpoint()  # or one as large that another server process signed
         except CheckpointError as e:  # the clock went back: wait for it
             log.warning("no checkpoint: %s", e)
             return None
-        if cp.size > self.covered or not self._cps:
-            self._cps.append(cp)
-            self._count_turnout()
-        self.cadence.seen(size - self.covered)
+        self.sync()  # takes it (and any other process's before it) into the list
         return cp
 
     # -- board thread: reading (pre-serialised JSON) ----------------------------------------------
@@ -291,7 +340,7 @@ class BoardService:
         if tracking_code(inner) != tracking:  # the value is a ciphertext or proof commitment
             raise ApiError.of("not_found", "no ballot or audit with this tracking code")
         cred = bytes.fromhex(ballot["credential"])
-        cp = self._cps[-1] if self._cps else None
+        cp, cosigs = self._receipt_checkpoint()
         included = cp is not None and cp.size > idx
         return dumps({
             "tracking_code": tracking.hex(), "kind": kind, "index": idx,
@@ -300,7 +349,61 @@ class BoardService:
             "status": "included" if included else "pending",
             "checkpoint": cp.to_json() if included and cp is not None else None,
             "path": [h.hex() for h in inclusion_proof(self._cache, idx, cp.size)]
-            if included and cp is not None else []})
+            if included and cp is not None else [],
+            "cosignatures": [c.to_json() for c in cosigs] if included else []})
+
+    def _receipt_checkpoint(self) -> tuple[Checkpoint | None, list[Cosignature]]:
+        """The checkpoint receipts stand on and its cosignatures: the latest signed one, or,
+        with a witness threshold k > 0, the latest one that k listed witnesses validly
+        cosigned (spec §8.8.3)."""
+        w = self._witnessed
+        if w is None:
+            cp = self._cps[-1] if self._cps else None
+            if cp is None:
+                return None, []
+            stored = self.eb.board.store.cosignatures(cp.size)
+            return cp, [Cosignature.from_bytes(d) for d in stored]
+        w.refresh(self.eb.board.store, self._cps)
+        return w.latest, w.cosignatures
+
+    # -- board thread: witness cosignatures (spec §8.8) ------------------------------------------
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        """The signed checkpoint of exactly `size`, if the board has one."""
+        i = bisect.bisect_left(self._cps, size, key=lambda cp: cp.size)
+        return self._cps[i] if i < len(self._cps) and self._cps[i].size == size else None
+
+    def add_cosignature(self, data: bytes) -> bool:
+        """Check and store a witness's cosignature (canonical bytes); True if new, False if
+        that witness already cosigned that size. ApiError for a refusal; nothing stored."""
+        try:
+            cs = Cosignature.from_bytes(data)
+        except ProtocolError as e:
+            raise ApiError.of("bad_cosignature", str(e)) from None
+        m = self.eb.ledger.manifest
+        assert m is not None
+        if cs.witness not in m.witnesses.keys:
+            raise ApiError.of("unknown_witness", f"witness {cs.witness.hex()[:16]}… is not "
+                                                 "among the election's witnesses")
+        self.sync()
+        cp = self.checkpoint_at(cs.size)
+        if cp is None:
+            raise ApiError.of("not_found", f"the board has no checkpoint of size {cs.size}")
+        try:
+            verify_cosignature(cs, cp)
+        except InvalidProof as e:
+            raise ApiError.of("bad_cosignature", str(e)) from None
+        return self.eb.board.store.add_cosignature(cs.size, cs.witness, data)
+
+    def cosignatures_json(self, size: int) -> bytes:
+        """GET /api/board/cosignatures?size=N: the checkpoint and every cosignature stored."""
+        self.sync()
+        cp = self.checkpoint_at(size)
+        if cp is None:
+            raise ApiError.of("not_found", f"the board has no checkpoint of size {size}")
+        stored = self.eb.board.store.cosignatures(size)
+        return dumps({"size": size, "checkpoint": cp.to_json(),
+                      "cosignatures": [parse_canonical(d) for d in stored]})
 
     def checkpoint_json(self) -> bytes:
         self.sync()
