@@ -31,7 +31,8 @@ export class EncodingError extends HamaporsiError {}
 
 /** A proof or signature failed. Codes (docs/vectors.md order): branch_count,
  * scalar_out_of_range, identity_point, challenge_mismatch, equation_failed, bad_signature,
- * inclusion_failed, consistency_failed. */
+ * inclusion_failed, consistency_failed; for witness cosignatures (spec §8.8) wrong_checkpoint,
+ * not_witnessed. */
 export class InvalidProof extends HamaporsiError {
   constructor(check: string, reason: string, code: string) {
     super(reason, code, check);
@@ -40,7 +41,7 @@ export class InvalidProof extends HamaporsiError {
 
 /** Input that does not follow the wire format (spec §4). Codes as in Python: too_large,
  * malformed_json, not_canonical, duplicate_key, bad_field, bad_encoding, bad_point,
- * bad_scalar, bad_checkpoint. */
+ * bad_scalar, bad_checkpoint, bad_cosignature. */
 export class MalformedInput extends HamaporsiError {}
 
 /** Well-formed input refused by a protocol rule; `check` is the verifier check id (spec §9). */
@@ -64,5 +65,5 @@ export class CodeError extends HamaporsiError {
 
 /** A receipt that fails the voter device's check (docs/vectors.md, receipts.json); codes in
  * check order: bad_receipt, bad_checkpoint, tracking_mismatch, leaf_mismatch, wrong_election,
- * wrong_board_key, bad_signature, inclusion_failed. */
+ * wrong_board_key, bad_signature, inclusion_failed, bad_cosignature; then not_witnessed. */
 export class ReceiptError extends HamaporsiError {}

@@ -25,4 +25,9 @@ export { leafHash, nodeHash, verifyInclusion, verifyConsistency, checkInclusion,
 export {
   verifyCheckpoint, parseCheckpoint, checkpointBodyBytes, checkpointMessage, type Checkpoint,
 } from './checkpoint.ts';
-export { checkReceipt, ballotBytesOf, type ReceiptResult } from './receipt.ts';
+export { checkReceipt, ballotBytesOf, requireWitnessed, type ReceiptResult } from './receipt.ts';
+export {
+  parseCosignature, cosignatureBody, cosignatureBodyBytes, cosignatureMessage, cosignatureToJson,
+  verifyCosignature, parseWitnessPolicy, validCosigners, requireWitnesses, NO_WITNESSES,
+  type Cosignature, type WitnessPolicy,
+} from './cosignature.ts';

@@ -1,6 +1,7 @@
 /** The referendum definition (spec §5.2), checked as protocol/manifest.py (check V1). */
 import { canonical, type JsonObject } from './canonical.ts';
 import * as codec from './codec.ts';
+import { NO_WITNESSES, parseWitnessPolicy, type WitnessPolicy } from './cosignature.ts';
 import { MalformedInput } from './errors.ts';
 import type { Point } from './group.ts';
 import { hashParts } from './hashing.ts';
@@ -39,6 +40,8 @@ export interface Manifest {
   readonly threshold: number;
   /** SHA-256 of the booth bundle the organizer published (spec §5.2), if the manifest states it. */
   readonly booth: Uint8Array | null;
+  /** Who cosigns checkpoints and how many must (spec §5.2, §8.8); no field: none required. */
+  readonly witnesses: WitnessPolicy;
   readonly entry: JsonObject;
   /** H("manifest", JCS(entry)), signature included: the election id of checkpoints. */
   readonly hash: Uint8Array;
@@ -54,7 +57,7 @@ const MANIFEST_KEYS = ['type', 'spec', 'election_id', 'question', 'options', 'mi
   'max_selections', 'opens', 'closes', 'organizer_key', 'registrar_key', 'board_key', 'trustees',
   'threshold', 'sig'];
 /** Keys a manifest may carry (protocol/manifest.py OPTIONAL_KEYS). */
-const OPTIONAL_KEYS = ['booth'];
+const OPTIONAL_KEYS = ['booth', 'witnesses'];
 
 function text(v: unknown, field: string): Text {
   const o = codec.obj(v, field, ['fa', 'en']);
@@ -108,10 +111,11 @@ export function parseManifest(entry: unknown): Manifest {
   const boardKey = codec.hexBytes(o['board_key'], 32, 'manifest.board_key');
   const threshold = codec.integer(o['threshold'], 'manifest.threshold', 1, trustees.length);
   const booth = Object.hasOwn(o, 'booth') ? codec.hexBytes(o['booth'], 32, 'manifest.booth') : null;
+  const witnesses = Object.hasOwn(o, 'witnesses') ? parseWitnessPolicy(o['witnesses']) : NO_WITNESSES;
   verifyEntry(o, organizerKey, 'V1', 'manifest');
   return {
     electionId: eid, question, options, minSelections: lo, maxSelections: hi, opens, closes,
-    organizerKey, registrarKey, boardKey, trustees, threshold, booth, entry: o,
+    organizerKey, registrarKey, boardKey, trustees, threshold, booth, witnesses, entry: o,
     hash: hashParts('manifest', canonical(o)),
     ...ballotShape(options.length, lo, hi),
   };

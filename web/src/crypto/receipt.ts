@@ -4,14 +4,20 @@
  * and the first failure is a ReceiptError with that code:
  *
  *   bad_checkpoint, tracking_mismatch, leaf_mismatch, wrong_election, wrong_board_key,
- *   bad_signature, inclusion_failed   (bad_receipt: a receipt field of the wrong form)
+ *   bad_signature, inclusion_failed, bad_cosignature   (bad_receipt: a receipt field of the
+ *   wrong form)
  *
  * A pending receipt (no checkpoint yet) is checked as far as it goes and reported pending.
+ * In an election with witnesses (manifest "witnesses", spec §5.2, §8.8) the checkpoint counts
+ * only with the threshold of valid cosignatures in the receipt's "cosignatures" list: the result
+ * says how many there are (`cosigners`, `witnessed`), and `requireWitnessed` refuses one with
+ * too few (`not_witnessed`). Invalid cosignatures are not counted; malformed ones are refused.
  */
 import { fromHex, equalBytes, toHex } from './bytes.ts';
 import { canonical, isObject, parseCanonical } from './canonical.ts';
 import { trackingCode } from './ballot.ts';
 import { checkCheckpointSignature, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { NO_WITNESSES, parseCosignature, validCosigners, type Cosignature, type WitnessPolicy } from './cosignature.ts';
 import { HamaporsiError, ReceiptError } from './errors.ts';
 import { checkInclusion, leafHash } from './merkle.ts';
 
@@ -26,6 +32,12 @@ export interface ReceiptResult {
   /** Whether the board says a later ballot of the same credential replaced this one. */
   readonly superseded: boolean;
   readonly checkpoint: Checkpoint | null;
+  /** Valid cosignatures of the checkpoint by listed witnesses, one per witness (spec §8.8). */
+  readonly cosigners: readonly Cosignature[];
+  /** The election's threshold of cosignatures (0: no witnesses). */
+  readonly required: number;
+  /** Included, and the checkpoint has at least `required` valid cosignatures. */
+  readonly witnessed: boolean;
 }
 
 function bad(code: string, message: string): never {
@@ -52,7 +64,7 @@ export function ballotBytesOf(entryBytes: Uint8Array): Uint8Array {
 /** Check a receipt (contract: booth crypto API). `entryBytes`: the exact bytes this device
  * submitted; without them the tracking code and leaf hash are taken on trust (steps 2–3
  * skipped). Throws ReceiptError with the first failing step's code. */
-export function checkReceipt(status: unknown, boardKey: Uint8Array | string, electionId: Uint8Array | string, entryBytes?: Uint8Array): ReceiptResult {
+export function checkReceipt(status: unknown, boardKey: Uint8Array | string, electionId: Uint8Array | string, entryBytes?: Uint8Array, witnesses: WitnessPolicy = NO_WITNESSES): ReceiptResult {
   if (!isObject(status)) bad('bad_receipt', 'receipt must be a JSON object');
   // 1. the checkpoint's wire form
   let cp: Checkpoint | null = null;
@@ -78,7 +90,7 @@ export function checkReceipt(status: unknown, boardKey: Uint8Array | string, ele
   const superseded = status['superseded'] === true;
   if (cp === null) {
     if (status['status'] === 'included') bad('bad_checkpoint', 'an included receipt must carry a checkpoint');
-    return { status: 'pending', trackingCode: toHex(tc), index, leafHash: toHex(leaf), superseded, checkpoint: null };
+    return { status: 'pending', trackingCode: toHex(tc), index, leafHash: toHex(leaf), superseded, checkpoint: null, cosigners: [], required: witnesses.threshold, witnessed: false };
   }
   // 4–6. the checkpoint is this election's, by this board, signed
   if (cp.election !== asHex(electionId)) bad('wrong_election', 'the checkpoint is for another election');
@@ -99,5 +111,28 @@ export function checkReceipt(status: unknown, boardKey: Uint8Array | string, ele
     if (e instanceof HamaporsiError) bad('inclusion_failed', e.message);
     throw e;
   }
-  return { status: 'included', trackingCode: toHex(tc), index, leafHash: toHex(leaf), superseded, checkpoint: cp };
+  // 8. the witnesses' cosignatures of this checkpoint (§5.7, §8.8)
+  const raw = status['cosignatures'] ?? [];
+  if (!Array.isArray(raw)) bad('bad_cosignature', 'cosignatures: expected a list');
+  const css = raw.map((c, i) => {
+    try {
+      return parseCosignature(c);
+    } catch (e) {
+      if (e instanceof HamaporsiError) bad('bad_cosignature', `cosignatures[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
+  const cosigners = validCosigners(witnesses, cp, css);
+  return {
+    status: 'included', trackingCode: toHex(tc), index, leafHash: toHex(leaf), superseded, checkpoint: cp,
+    cosigners, required: witnesses.threshold, witnessed: cosigners.length >= witnesses.threshold,
+  };
+}
+
+/** Refuse (ReceiptError `not_witnessed`) a receipt whose checkpoint lacks the election's
+ * threshold of valid witness cosignatures, or that is still pending. */
+export function requireWitnessed(r: ReceiptResult): void {
+  if (!r.witnessed) {
+    throw new ReceiptError(`the checkpoint has ${r.cosigners.length} valid witness cosignatures; the election requires ${r.required}`, 'not_witnessed');
+  }
 }

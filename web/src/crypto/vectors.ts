@@ -20,7 +20,11 @@ import { PREFIX, encodeParts, hashParts, hashToScalar, sha256Bytes } from './has
 import { parseManifest } from './manifest.ts';
 import { checkConsistency, checkInclusion, consistencyProof, inclusionProof, leafHash, root } from './merkle.ts';
 import { Batch, allowedBytes, inSetChallengeParts, proveEqualLogs, proveInSet, proveKnowledge, verifyEqualLogs, verifyInSet, verifyKnowledge, type Branch, type EqualityProof, type SchnorrProof } from './proofs.ts';
-import { checkReceipt } from './receipt.ts';
+import { checkReceipt, requireWitnessed } from './receipt.ts';
+import {
+  cosignatureBodyBytes, cosignatureMessage, cosignatureToJson, parseCosignature, parseWitnessPolicy,
+  requireWitnesses, validCosigners, verifyCosignature, type WitnessPolicy,
+} from './cosignature.ts';
 import { signEntry, signingMessage, verifyEntry } from './signing.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41,7 +45,7 @@ export interface VectorFile {
 /** The generated files (tests/vectors/*.json), in dependency order. */
 export const VECTOR_FILES = [
   'hashing.json', 'points.json', 'elgamal.json', 'proofs.json', 'canonical.json', 'election.json',
-  'credentials.json', 'ballots.json', 'receipts.json',
+  'credentials.json', 'ballots.json', 'receipts.json', 'cosignatures.json',
 ] as const;
 /** Third-party vectors (tests/vectors/public/). */
 export const PUBLIC_FILES = ['public/bip340-test-vectors.csv', 'public/rfc9162-merkle.json'] as const;
@@ -718,6 +722,123 @@ const receipts: Builder = (doc, docs) => {
   return cases;
 };
 
+// cosignatures.json (spec §5.2 "witnesses", §5.7, §8.8)
+const cosignatures: Builder = (doc) => {
+  const byName: Record<string, Case> = Object.fromEntries(doc.cases.map((c: Case) => [c.name, c]));
+  const witnessed = (): Case => {
+    const m = byName['manifest/witnesses-2-of-3'];
+    ok(m, 'cosignatures.json has no manifest/witnesses-2-of-3 case');
+    return m;
+  };
+  const entries = (): Uint8Array[] => {
+    const bc = byName['board/witnessed'];
+    ok(bc, 'cosignatures.json has no board/witnessed case');
+    return bc.entries.map(b);
+  };
+  const policyOf = (o: Case): WitnessPolicy => ({ keys: o.keys.map(b), threshold: o.threshold });
+  const keysOf = (css: readonly { witness: Uint8Array }[]): string[] => css.map((c) => toHex(c.witness));
+  const cases = perCase('cosignatures.json', doc, {
+    manifest: (c) => {
+      if (c.valid === false) {
+        throws(() => parseManifest(c.manifest), 'manifest', (e) => {
+          ok(e instanceof MalformedInput, `expected MalformedInput, got ${String(e)}`);
+          eq(e.code, c.expect_error, 'error code');
+          ok(e.message.includes('witnesses'), `error does not name the witnesses field: ${e.message}`);
+        });
+        return;
+      }
+      const m = parseManifest(parseCanonical(b(c.manifest_hex)));
+      eq(toHex(canonical(m.entry)), c.manifest_hex, 'manifest bytes');
+      eq(toHex(m.hash), c.manifest_hash, 'manifest hash');
+      jsonEq({ keys: m.witnesses.keys.map(toHex), threshold: m.witnesses.threshold }, c.witnesses, 'witnesses');
+      if (c.aux) jsonEq(signEntry(withoutSig(c.manifest), b(c.organizer_secret), b(c.aux)), c.manifest, 're-signed with the fixed aux');
+    },
+    board: (c) => eq(c.entries[0], witnessed().manifest_hex, 'entry 0 is the witnessed manifest'),
+    checkpoint: (c) => {
+      const cp = verifyCheckpoint(c.wire, c.board_key, c.election);
+      eq(toHex(checkpointMessage(cp)), c.message, 'message');
+      eq(toHex(canonical(checkpointToJson(cp))), c.wire_hex, 'wire bytes');
+      eq(c.election, witnessed().manifest_hash, 'election id');
+      eq(c.board_key, witnessed().manifest.board_key, "manifest's board key");
+      eq(toHex(cp.root), toHex(root(entries().slice(0, c.size).map(leafHash))), 'root of the board');
+    },
+    cosignature: (c) => {
+      const cp = parseCheckpoint(c.checkpoint);
+      const cs = parseCosignature(parseCanonical(b(c.wire_hex)));
+      jsonEq(cosignatureToJson(cs), c.wire, 'wire');
+      eq(toHex(canonical(cosignatureToJson(cs))), c.wire_hex, 'wire bytes');
+      if (c.valid === false) {
+        throws(() => verifyCosignature(cs, cp, 'VEC'), 'cosignature', (e) => {
+          ok(e instanceof InvalidProof, `expected InvalidProof, got ${String(e)}`);
+          eq(e.code, c.expect_error, 'error code');
+          eq(e.check, 'VEC', 'check id');
+        });
+        return;
+      }
+      const secret = b(c.witness_secret);
+      eq(toHex(bip340.publicKey(secret)), c.witness, 'witness key');
+      eq(toHex(cs.witness), c.witness, 'witness field');
+      eq(toHex(cs.checkpoint), c.checkpoint_message, 'checkpoint field');
+      eq(toHex(checkpointMessage(cp)), c.checkpoint_message, "the checkpoint's message");
+      eq(toHex(cosignatureBodyBytes(cs)), c.body_hex, 'body');
+      eq(toHex(utf8(c.body)), c.body_hex, 'body text');
+      eq(toHex(encodeParts('cosignature', [cosignatureBodyBytes(cs)])), c.message_preimage, 'message preimage');
+      eq(toHex(cosignatureMessage(cs)), c.message, 'message');
+      eq(toHex(bip340.sign(secret, cosignatureMessage(cs), b(c.aux))), c.sig, 'signature');
+      verifyCosignature(cs, cp, 'VEC');
+    },
+    'cosignature-wire': (c) => throws(() => parseCosignature(parseCanonical(b(c.wire_hex))), 'wire', (e) => {
+      ok(e instanceof MalformedInput, `expected MalformedInput, got ${String(e)}`);
+      eq(e.code, c.expect_error, 'error code');
+    }),
+    policy: (c) => {
+      const pol = policyOf(c.policy);
+      const cp = parseCheckpoint(c.checkpoint);
+      const css = c.cosignatures.map(parseCosignature);
+      jsonEq(keysOf(validCosigners(pol, cp, css)), c.cosigners, 'valid cosigners');
+      if (c.valid === false) {
+        throws(() => requireWitnesses(pol, cp, css, 'VEC'), 'threshold', (e) => eq(codeOf(e), c.expect_error, 'error code'));
+      } else {
+        jsonEq(keysOf(requireWitnesses(pol, cp, css, 'VEC')), c.cosigners, 'required cosigners');
+      }
+    },
+    receipt: (c) => {
+      eq(c.manifest_hash, witnessed().manifest_hash, 'manifest hash');
+      jsonEq(c.witnesses, witnessed().witnesses, 'witnesses');
+      const pol = parseWitnessPolicy(c.witnesses);
+      const entry = entries()[c.entry_index]!;
+      const check = (): ReturnType<typeof checkReceipt> => checkReceipt(c.receipt, c.board_key, c.manifest_hash, entry, pol);
+      if (c.valid === false && c.expect_error !== 'not_witnessed') {
+        throws(check, 'receipt', (e) => {
+          ok(e instanceof ReceiptError, `expected ReceiptError, got ${String(e)}`);
+          eq(e.code, c.expect_error, 'first failing step');
+        });
+        return;
+      }
+      const r = check();
+      eq(r.status, 'included', 'status');
+      jsonEq(keysOf(r.cosigners), c.cosigners, 'valid cosigners');
+      eq(r.required, pol.threshold, 'required');
+      if (c.valid === false) {
+        eq(r.witnessed, false, 'witnessed');
+        throws(() => requireWitnessed(r), 'witnessed receipt', (e) => eq(codeOf(e), 'not_witnessed', 'error code'));
+      } else {
+        eq(r.witnessed, true, 'witnessed');
+        requireWitnessed(r);
+      }
+    },
+  });
+  cases.push({
+    file: 'cosignatures.json', name: 'refusals cover every outcome', run: () => {
+      const seen = new Set(doc.cases.filter((c: Case) => c.valid === false).map((c: Case) => `${c.kind}:${c.expect_error}`));
+      for (const k of ['manifest:bad_field', 'manifest:bad_point', 'manifest:bad_cosignature', 'cosignature:wrong_checkpoint',
+        'cosignature:bad_signature', 'cosignature-wire:bad_cosignature', 'cosignature-wire:not_canonical', 'policy:not_witnessed',
+        'receipt:not_witnessed', 'receipt:bad_cosignature', 'receipt:inclusion_failed']) ok(seen.has(k), `no ${k} case`);
+    },
+  });
+  return cases;
+};
+
 // public/rfc9162-merkle.json (transparency-dev test data)
 const rfc9162: Builder = (doc) => {
   const file = 'public/rfc9162-merkle.json';
@@ -776,7 +897,8 @@ function bip340Cases(text: string): VectorCase[] {
 const BUILDERS: Record<string, Builder> = {
   'hashing.json': hashing, 'points.json': points, 'elgamal.json': elgamal, 'proofs.json': proofs,
   'canonical.json': canonicalFile, 'election.json': election, 'credentials.json': credentials,
-  'ballots.json': ballots, 'receipts.json': receipts, 'public/rfc9162-merkle.json': rfc9162,
+  'ballots.json': ballots, 'receipts.json': receipts, 'cosignatures.json': cosignatures,
+  'public/rfc9162-merkle.json': rfc9162,
 };
 
 /** Every check of every vector file, from the files' texts keyed by their path relative to
