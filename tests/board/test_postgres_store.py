@@ -201,3 +201,28 @@ def test_closed_store_does_not_reconnect(store: PostgresStore) -> None:
     with pytest.raises(BoardError, match="closed"):
         store.append(b"x")
     store.close()
+
+
+def test_a_role_that_may_only_read_and_append(pg_base_url: str, pg_url: str) -> None:
+    """Servers can run as a role with SELECT and INSERT only: it opens a migrated board and
+    appends, and cannot even try to rewrite it (no UPDATE/DELETE privilege, no DROP TRIGGER)."""
+    PostgresStore(pg_url).close()  # migrated by the owner
+    schema = postgres_parts(pg_url)[1] or ""
+    role = f"{schema}_writer"
+    with psycopg.connect(pg_base_url, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+        c.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))
+        c.execute(sql.SQL("GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))
+    try:
+        with PostgresStore(f"{pg_url}&options=-c%20role%3D{role}") as s:
+            assert s.conn.execute("SELECT current_user").fetchone() == (role,)
+            assert s.append_many([b"a", b"b"]) == [0, 1]
+            assert [e for _, e in s.entries()] == [b"a", b"b"]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                s.conn.execute("DROP TRIGGER entries_append_only ON entries")
+    finally:
+        with psycopg.connect(pg_base_url, autocommit=True) as c:
+            c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            c.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -260,8 +260,13 @@ class PostgresStore:
         target = len(MIGRATIONS)
         with self._write() as c:
             assert self.schema is not None
-            c.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
-            c.execute(_SCHEMA_VERSION_TABLE)
+            # Look before creating: a role that may only read and append (no CREATE) can open
+            # a board that is already migrated.
+            if c.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                         (self.schema,)).fetchone() is None:
+                c.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+            if c.execute("SELECT to_regclass('schema_version')").fetchone() == (None,):
+                c.execute(_SCHEMA_VERSION_TABLE)
             row = c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
             current = 0 if row is None else int(row[0])
             if current > target:
