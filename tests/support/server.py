@@ -1,8 +1,10 @@
-"""Helpers for driving the server in tests: its config over a test election, the board file's
-size through a connection of its own, and one checkpointer round on demand."""
+"""Helpers for driving the server in tests: its config over a test election, the board's size
+through a connection of its own, one checkpointer round on demand, and `hamaporsi serve` as a
+real process (start, wait until it answers, stop or kill)."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +15,7 @@ from typing import Any
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from hamaporsi.board.sqlite import SQLiteStore  # noqa: E402
+from hamaporsi.board.open import open_store  # noqa: E402
 from hamaporsi.server import checkpointer  # noqa: E402
 from hamaporsi.server.config import ServerConfig  # noqa: E402
 
@@ -25,17 +27,21 @@ CLIENT = ("203.0.113.77", 43210)
 
 
 def config_for(el: Election, **kw: Any) -> ServerConfig:
-    """Proofs checked in a thread, checkpoints only when a test ticks."""
-    base = ServerConfig(db=el.path, board_secret=el.board_secret,
+    """Proofs checked in a thread, checkpoints only when a test ticks. `el.path` is a file or
+    a store URL (an election made on PostgreSQL)."""
+    base = ServerConfig(db=str(el.path), board_secret=el.board_secret,
                         election_id=el.manifest.hash.hex(), verify_workers=0,
                         checkpoint_every=3600.0)
     return replace(base, **kw)
 
 
 def stored(el: Election) -> int:
-    """Entries in the board file, read through a connection of its own."""
-    with SQLiteStore(el.path) as s:
+    """Entries on the board, read through a connection of its own."""
+    s = open_store(el.path)
+    try:
         return s.size()
+    finally:
+        s.close()
 
 
 def tick(c: TestClient, *, force: bool = True) -> None:
@@ -114,3 +120,65 @@ def live_server(config: ServerConfig) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         assert not thread.is_alive(), "server did not stop"
+
+
+# -- `hamaporsi serve` as a process --------------------------------------------------------------
+
+EXE = Path(sys.executable).with_name("hamaporsi")
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_board_key(path: Path, el: Election) -> Path:
+    """A board key file (as `organizer create` writes one) for `el`."""
+    import json
+    path.write_text(json.dumps({"role": "board", "board_secret": el.board_secret.hex(),
+                                "election": el.manifest.hash.hex()}))
+    path.chmod(0o600)
+    return path
+
+
+def start_server(*args: str | Path, port: int, log: Path) -> Any:
+    """`hamaporsi serve --port PORT ARGS…` in its own process, stderr and stdout to `log`;
+    proofs checked in a thread, a checkpoint once 8 entries or 0.5 s wait."""
+    import os
+    import subprocess
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    out = open(log, "ab")
+    try:
+        return subprocess.Popen(
+            [str(EXE), "serve", "--port", str(port), "--verify-workers", "0",
+             "--checkpoint-every", "0.2", "--checkpoint-max-delay", "0.5", *map(str, args)],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        out.close()
+
+
+def wait_up(url: str, proc: Any, seconds: float = 60) -> None:
+    """Until GET /api/election answers 200 (the process must stay alive meanwhile)."""
+    import time
+
+    import httpx
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"server exited with {proc.returncode}"
+        try:
+            if httpx.get(url + "/api/election", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("server did not come up")
+
+
+def stop_server(proc: Any, timeout: float = 60) -> int:
+    """SIGINT (a clean stop: a last checkpoint is signed) and wait; the exit code."""
+    import signal
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    return int(proc.wait(timeout=timeout))
