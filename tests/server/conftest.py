@@ -1,5 +1,6 @@
-"""Fixtures for the server tests: an open election on a board file, and the app over it, driven
-in process with Starlette's TestClient (no sockets)."""
+"""Fixtures for the server tests: an open election on a board file (or, for the tests that run
+on both backends, on SQLite and on a fresh PostgreSQL schema), and the app over it, driven in
+process with Starlette's TestClient (no sockets)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import pytest
 
+import support.election
+from hamaporsi.board.open import open_store
 from hamaporsi.server.app import create_app
 
 from support.election import Election
@@ -45,3 +48,32 @@ def serve() -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture
 def client(opened: Election, serve: Callable[..., TestClient]) -> TestClient:
     return serve(opened)
+
+
+@pytest.fixture
+def make_election(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Election]]:
+    """make_election(url, **kw) → an Election (voting open, its own connection closed) on the
+    board at `url`, a path or a PostgreSQL URL (`Election.path` is then that URL)."""
+    monkeypatch.setattr(support.election, "SQLiteStore", open_store)
+
+    def make(url: str, **kw: Any) -> Election:
+        el = Election(url, **kw)  # type: ignore[arg-type]
+        el.open()
+        el.store.close()
+        return el
+
+    yield make
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def board_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh board database on each backend: an SQLite file, a PostgreSQL schema."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "board.sqlite")
+
+
+@pytest.fixture
+def any_opened(board_url: str, make_election: Callable[..., Election]) -> Election:
+    """`opened`, on each backend."""
+    return make_election(board_url, voters=4)
