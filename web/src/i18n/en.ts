@@ -79,6 +79,7 @@ export const en = {
   cast_sending: "Sending your encrypted ballot…",
   cast_pending: "The board accepted your ballot (entry {index}). Waiting for the board to sign a checkpoint that includes it…",
   cast_pending_try: "Checks so far: {n}. Checking again shortly.",
+  cast_witnesses: "The board signed a checkpoint that includes your ballot (entry {index}). Waiting for witnesses to cosign it ({j} of {k})…",
   cast_retry: "Try again",
 
   // booth: receipt
@@ -95,6 +96,8 @@ export const en = {
   receipt_revote: "You may vote again with the same code until voting closes; only your last ballot counts.",
   receipt_revote_button: "Vote again",
   receipt_wiped: "Your code and the encryption secrets were erased from this page.",
+  receipt_witnesses: "Witnesses",
+  receipt_witnessed: "Witnessed by {j} of {n} ({k} required); their cosignatures verified in your browser",
 
   // lookup
   lookup_heading: "Check a ballot on the board",
@@ -106,6 +109,7 @@ export const en = {
   lookup_kind_audit: "Audited (opened) ballot: it is not counted",
   lookup_status_included: "Included in the board's signed log; proof verified in your browser.",
   lookup_status_pending: "Received; not yet covered by a signed checkpoint. Check again in a moment.",
+  lookup_status_witnessing: "In the board's signed log; waiting for witnesses ({j} of {k}). Check again in a moment.",
   lookup_superseded: "Superseded: the board reports a later ballot of the same credential, which is the one that counts.",
   lookup_counts: "The board reports that no later ballot of this credential exists as of its checkpoint of {n} entries. This is the board's statement; your browser checked only that this ballot is in the log.",
   lookup_counts_pending: "The board reports no later ballot of this credential so far. No signed checkpoint covers this ballot yet, so nothing is checked.",
@@ -137,6 +141,7 @@ export const en = {
   board_cp_size: "Size",
   board_cp_root: "Root",
   board_cp_time: "Time",
+  board_cp_witnesses: "cosigned by {j} of {n} witnesses ({k} required)",
   board_sig_ok: "signature valid",
   board_consistent: "extends the previous one",
   board_inconsistent: "does NOT extend the previous one",
@@ -205,6 +210,10 @@ export const en = {
   err_bad_election_info: "The server's election data is not in the expected form. Do not vote with this page.",
   err_internal: "The server had a problem. Try again in a moment.",
   err_unavailable: "The board is not available right now. Try again in a moment.",
+  err_read_only: "This server keeps a read-only copy of the board and does not take ballots. Vote at the election's own address.",
+  err_bad_cosignature: "A witness cosignature is malformed or does not verify.",
+  err_unknown_witness: "This key is not among the election's witnesses.",
+  err_not_witnessed: "The board's checkpoint does not yet have the cosignatures of enough witnesses.",
   // errors raised in the browser by the crypto module (credential code reasons, checks)
   code_wrong_prefix: "The voting code must start with HMP1-.",
   code_bad_character: "The voting code contains a character that cannot appear in it (only A–Z and 2–7).",

@@ -36,6 +36,12 @@ export interface CheckpointJson {
 
 export interface Accepted { status: 'pending'; tracking_code: string; index: number; leaf_hash: string }
 
+/** A witness's cosignature of a checkpoint (spec §8.8), as served. */
+export interface CosignatureJson {
+  type: string; checkpoint: string; election: string; size: number; time: number; witness: string;
+  sig: string;
+}
+
 export interface BallotStatus {
   tracking_code: string;
   kind: 'ballot' | 'audit';
@@ -45,6 +51,8 @@ export interface BallotStatus {
   status: 'pending' | 'included';
   checkpoint: CheckpointJson | null;
   path: string[];
+  /** The witnesses' cosignatures of `checkpoint` (absent from a server without witnesses). */
+  cosignatures?: CosignatureJson[];
 }
 
 export interface ResultsJson {
@@ -118,6 +126,9 @@ export const api = {
   consistency: (from: number, to: number) =>
     call<{ from: number; to: number; proof: string[] }>(
       `/api/board/proofs/consistency?from=${from}&to=${to}`),
+  cosignatures: (size: number) =>
+    call<{ size: number; checkpoint: CheckpointJson; cosignatures: unknown[] }>(
+      `/api/board/cosignatures?size=${size}`),
   results: () => call<ResultsJson>('/api/results'),
   entries: (start: number, end: number) =>
     call<{ start: number; entries: unknown[] }>(`/api/board/entries?start=${start}&end=${end}`),

@@ -1,5 +1,6 @@
 /** Board page: the latest signed checkpoints, each signature checked in this browser, and each
- * checkpoint shown to extend the one before it by a consistency proof (spec §8.4, §8.5). */
+ * checkpoint shown to extend the one before it by a consistency proof (spec §8.4, §8.5); in an
+ * election with witnesses, how many of them validly cosigned each checkpoint (§8.8). */
 import { checkConsistency, fromHex, toHex, verifyCheckpoint } from '../crypto/index.ts';
 import { dateTime, num, t } from '../i18n';
 import { api, type CheckpointJson, type ResultsJson } from './api';
@@ -8,8 +9,10 @@ import { clearError, showError } from './errors';
 import '../styles/board.css';
 import { loadElection, type Election } from './election';
 import { initShell } from './shell';
+import { cosignersAt } from './witnesses';
 
-interface Row { cp: CheckpointJson; sigOk: boolean; consistent: boolean | null }
+/** `witnesses`: valid cosignatures of the checkpoint (null: no witnesses, or not checked). */
+interface Row { cp: CheckpointJson; sigOk: boolean; consistent: boolean | null; witnesses: number | null }
 
 let info: Election | null = null;
 let rows: Row[] = [];
@@ -21,11 +24,17 @@ async function check(cps: CheckpointJson[], el: Election): Promise<Row[]> {
     try {
       // Against the signed manifest's board key and hash, not the served ones.
       verifyCheckpoint(cp, el.boardKey, el.electionId);
-      return { cp, sigOk: true, consistent: null };
+      return { cp, sigOk: true, consistent: null, witnesses: null };
     } catch {
-      return { cp, sigOk: false, consistent: null };
+      return { cp, sigOk: false, consistent: null, witnesses: null };
     }
   });
+  const policy = el.manifest.witnesses;
+  if (policy.threshold > 0) {
+    await Promise.all(out.filter((r) => r.sigOk).map(async (r) => {
+      r.witnesses = (await cosignersAt(policy, r.cp.size, el.boardKey, el.electionId))?.length ?? null;
+    }));
+  }
   // cps are newest first: row i extends row i + 1.
   for (let i = 0; i + 1 < out.length; i++) {
     const newer = out[i]!.cp, older = out[i + 1]!.cp;
@@ -73,7 +82,14 @@ function render(): void {
       h('span', { class: r.sigOk ? 'ok-mark' : 'bad-mark', 'data-check': 'sig' },
         r.sigOk ? t('board_sig_ok') : t('board_bad_sig')),
       r.consistent === null ? null : h('span', { class: r.consistent ? 'ok-mark' : 'bad-mark', 'data-check': 'consistency' },
-        r.consistent ? t('board_consistent') : t('board_inconsistent')))))));
+        r.consistent ? t('board_consistent') : t('board_inconsistent')),
+      r.witnesses === null ? null : witnessMark(r.witnesses, info!.manifest.witnesses.keys.length, info!.manifest.witnesses.threshold))))));
+}
+
+/** "cosigned by j of n witnesses (k required)", marked ok once j ≥ k. */
+function witnessMark(j: number, n: number, k: number): HTMLElement {
+  return h('span', { class: j >= k ? 'ok-mark' : 'waiting', 'data-check': 'witnesses', 'data-witnessed': `${j}/${n}/${k}` },
+    t('board_cp_witnesses', { j, n, k }));
 }
 
 async function load(): Promise<void> {

@@ -1,5 +1,6 @@
-/** Lookup page: a tracking code's entry on the board, its inclusion proof and the checkpoint
- * signature checked in this browser (spec §5.7, §8.3, §8.5). */
+/** Lookup page: a tracking code's entry on the board, its inclusion proof, the checkpoint
+ * signature and, in an election with witnesses, their cosignatures, checked in this browser
+ * (spec §5.7, §8.3, §8.5, §8.8). */
 import { canonical, checkReceipt } from '../crypto/index.ts';
 import { asciiDigits, dateTime, num, t } from '../i18n';
 import { api, ApiError, type BallotStatus } from './api';
@@ -7,9 +8,11 @@ import { byId, fill, h, hexBlock } from './dom';
 import { clearError, showError } from './errors';
 import { loadElection, type Election } from './election';
 import { initShell } from './shell';
+import { witnessFacts, witnessProgress } from './witnesses';
 
 let election: Election | null = null;
-let shown: { st: BallotStatus; verified: boolean } | null = null;
+/** `witnesses`: valid cosignatures of the covering checkpoint (null: none covers it yet). */
+let shown: { st: BallotStatus; verified: boolean; witnesses: number | null } | null = null;
 let busy = false;
 
 /** Hex from what a voter may type or paste: spaces and dashes dropped, Persian digits and capitals folded. */
@@ -27,11 +30,17 @@ function render(): void {
     out.replaceChildren();
     return;
   }
-  const { st, verified } = shown;
+  const { st, verified, witnesses } = shown;
+  const policy = election?.manifest.witnesses;
+  const k = policy?.threshold ?? 0;
+  const witnessed = witnesses !== null && witnesses >= k;
   const kind = st.kind === 'audit' ? t('lookup_kind_audit') : t('lookup_kind_ballot');
-  const status = st.status === 'included' && verified
+  const status = st.status === 'included' && verified && witnessed
     ? h('p', { class: 'ok-box ok-mark', id: 'lookup-status', 'data-status': 'included' }, t('lookup_status_included'))
-    : h('p', { class: 'notice', id: 'lookup-status', 'data-status': 'pending' }, t('lookup_status_pending'));
+    : witnesses !== null && k > 0
+      ? h('p', { class: 'notice', id: 'lookup-status', 'data-status': 'witnessing', 'data-witnesses': `${witnesses}/${k}` },
+        t('lookup_status_witnessing', { j: witnesses, k }))
+      : h('p', { class: 'notice', id: 'lookup-status', 'data-status': 'pending' }, t('lookup_status_pending'));
   const cp = st.checkpoint;
   // Whether a later ballot replaced this one is the board's statement (the browser checks the
   // inclusion of this entry, not the absence of later ones), and is worded as such.
@@ -48,7 +57,8 @@ function render(): void {
     h('dl', { class: 'facts' },
       h('dt', {}, t('receipt_index')), h('dd', {}, num(st.index)),
       cp && h('dt', {}, t('receipt_cp_size')), cp && h('dd', {}, num(cp.size)),
-      cp && h('dt', {}, t('receipt_cp_time')), cp && h('dd', {}, dateTime(cp.time))));
+      cp && h('dt', {}, t('receipt_cp_time')), cp && h('dd', {}, dateTime(cp.time)),
+      ...(verified && witnesses !== null ? witnessFacts(witnesses, policy?.keys.length ?? 0, k, 'lookup-witnesses') : [])));
 }
 
 async function lookup(raw: string): Promise<void> {
@@ -66,15 +76,20 @@ async function lookup(raw: string): Promise<void> {
     const st = await api.ballot(tc);
     if (st.tracking_code !== tc) throw new ApiError(0, 'tracking_mismatch', st.tracking_code);
     let verified = false;
+    let witnesses: number | null = null;
+    const policy = election.manifest.witnesses;
     if (st.status === 'included') {
       // The entry itself, so that the check binds the tracking code to the leaf it proves.
       const got = await api.entries(st.index, st.index + 1);
       const entry = got.entries[0];
       if (got.start !== st.index || entry === undefined) throw new ApiError(0, 'bad_response', 'entry missing');
-      checkReceipt(st, election.boardKey, election.electionId, canonical(entry));
+      const r = checkReceipt(st, election.boardKey, election.electionId, canonical(entry), policy);
       verified = true;
+      witnesses = r.cosigners.length;
+    } else if (policy.threshold > 0) {
+      witnesses = await witnessProgress(policy, st.index, election.boardKey, election.electionId);
     }
-    shown = { st, verified };
+    shown = { st, verified, witnesses };
     history.replaceState(null, '', `?tc=${tc}`);
   } catch (e) {
     if (e instanceof ApiError && (e.code === 'bad_tracking_code' || e.code === 'not_found')) {

@@ -1,7 +1,7 @@
 /** The Benaloh audit (spec §5.6): open the encryption, check in this browser that it holds the
  * voter's choice, publish it on the board, and never cast it; a fresh encryption follows. The
  * board's acceptance is reported as pending until its receipt checks like a cast one (§5.7). */
-import { canonical, checkReceipt, toHex, verifyAudit, type BoothContext } from '../../crypto/index.ts';
+import { canonical, checkReceipt, toHex, verifyAudit, type BoothContext, type ReceiptResult } from '../../crypto/index.ts';
 import { t } from '../../i18n';
 import { api, ApiError, type BallotStatus } from '../api';
 import { byId, fill, h, hexBlock, sleep } from '../dom';
@@ -75,8 +75,9 @@ export async function auditNow(): Promise<void> {
   if (mine.published === 'pending') await confirmAudit(mine, ctx, bytes);
 }
 
-/** Poll the board (with backoff) until a signed checkpoint covers the audit, then check the
- * receipt against the exact bytes sent; stops when the voter has moved on to another audit. */
+/** Poll the board (with backoff) until a signed (and, with witnesses, witnessed) checkpoint
+ * covers the audit, then check the receipt against the exact bytes sent; stops when the voter
+ * has moved on to another audit. */
 async function confirmAudit(mine: AuditView, ctx: BoothContext, bytes: Uint8Array): Promise<void> {
   const err = byId('audit-error');
   let delay = 1000;
@@ -93,17 +94,22 @@ async function confirmAudit(mine: AuditView, ctx: BoothContext, bytes: Uint8Arra
     }
     if (view !== mine) return;
     if (st.status === 'included') {
+      let r: ReceiptResult;
       try {
-        const r = checkReceipt(st, ctx.boardKey, ctx.electionId, bytes);
+        r = checkReceipt(st, ctx.boardKey, ctx.electionId, bytes, ctx.manifest.witnesses);
         if (st.kind !== 'audit') throw new ApiError(0, 'bad_response', 'the board lists the audit as a ballot');
+      } catch (e) {
+        showError(err, e);
+        renderAudit();
+        return;
+      }
+      if (r.witnessed) {  // otherwise too few valid witness cosignatures yet: keep polling
         mine.index = r.index;
         mine.published = 'verified';
         clearError(err);
-      } catch (e) {
-        showError(err, e);
+        renderAudit();
+        return;
       }
-      renderAudit();
-      return;
     }
     await sleep(delay);
     delay = Math.min(delay * 1.5, 3000);

@@ -1,24 +1,34 @@
 /** Casting: send the ballot's exact bytes, erase the secrets once the board has it, then wait
- * (with backoff) for a signed checkpoint that covers it and check the receipt in the browser (§5.7). */
-import { checkReceipt, toHex } from '../../crypto/index.ts';
+ * (with backoff) for a signed checkpoint that covers it and check the receipt in the browser (§5.7).
+ * In an election with witnesses the checkpoint must also carry the threshold of valid witness
+ * cosignatures (§8.8), checked here: until then the booth shows "waiting for witnesses (j of k)". */
+import { checkReceipt, toHex, type ReceiptResult } from '../../crypto/index.ts';
 import { t, type Key } from '../../i18n';
 import { api, ApiError, type Accepted, type BallotStatus } from '../api';
 import { byId, fill, h, sleep } from '../dom';
 import { clearError, describe, showError } from '../errors';
+import { witnessProgress } from '../witnesses';
 import { showStep } from './steps';
 import { state, wipeSecrets } from './state';
 
 /** Refusals after which the same bytes may be sent again (the ballot was not judged). */
 const RETRYABLE = new Set(['network', 'rate_limited', 'internal', 'unavailable', 'bad_response']);
 
-interface CastView { key: Key; index: number | null; tries: number; busy: boolean }
-let view: CastView = { key: 'cast_sending', index: null, tries: 0, busy: false };
+interface CastView {
+  key: Key; index: number | null; tries: number; busy: boolean;
+  /** Valid witness cosignatures of the covering checkpoint so far (cast_witnesses). */
+  witnesses: number;
+}
+let view: CastView = { key: 'cast_sending', index: null, tries: 0, busy: false, witnesses: 0 };
 
 export function renderCast(): void {
   // The live region changes only when the message does (not on every poll), so a screen reader
   // announces each stage once; the poll count sits outside it.
   const status = byId('cast-status');
-  const text = t(view.key, { index: view.index ?? 0 });
+  const k = state.ctx?.manifest.witnesses.threshold ?? 0;
+  const text = t(view.key, { index: view.index ?? 0, j: view.witnesses, k });
+  if (view.key === 'cast_witnesses') status.dataset.witnesses = `${view.witnesses}/${k}`;
+  else delete status.dataset.witnesses;
   if (status.dataset.text !== text || status.dataset.busy !== String(view.busy)) {
     fill(status, view.busy ? h('span', { class: 'spinner', 'aria-hidden': 'true' }) : null, h('span', {}, text));
     status.dataset.text = text;
@@ -60,7 +70,7 @@ export async function castNow(retry = false): Promise<void> {
   clearError(err);
   byId('cast-retry').hidden = true;
   byId('cast-change').hidden = true;
-  setView({ key: 'cast_sending', index: null, tries: 0, busy: true });
+  setView({ key: 'cast_sending', index: null, tries: 0, busy: true, witnesses: 0 });
   showStep('casting');
   let acc: Accepted | null = null;
   try {
@@ -109,20 +119,32 @@ async function waitForReceipt(tc: string, bytes: Uint8Array): Promise<void> {
       continue;
     }
     clearError(err);
+    const ctx = state.ctx!;
+    const policy = ctx.manifest.witnesses;
     if (st.status === 'included') {
+      let r: ReceiptResult;
       try {
-        checkReceipt(st, state.ctx!.boardKey, state.ctx!.electionId, bytes);
+        r = checkReceipt(st, ctx.boardKey, ctx.electionId, bytes, policy);
       } catch (e) {
         setView({ busy: false });
         showError(err, e);
         return;
       }
-      state.receipt = st;
-      setView({ busy: false });
-      handlers.onReceipt();
-      return;
+      if (r.witnessed) {
+        state.receipt = st;
+        state.cosigners = [...r.cosigners];
+        setView({ busy: false });
+        handlers.onReceipt();
+        return;
+      }
+      // The board calls it included, but this browser counts too few valid cosignatures.
+      setView({ key: 'cast_witnesses', witnesses: r.cosigners.length, tries });
+    } else if (policy.threshold > 0) {
+      const j = await witnessProgress(policy, st.index, ctx.boardKey, ctx.electionId);
+      setView(j === null ? { tries } : { key: 'cast_witnesses', witnesses: j, tries });
+    } else {
+      setView({ tries });
     }
-    setView({ tries });
     await sleep(delay);
     delay = Math.min(delay * 1.5, 3000);
   }

@@ -56,6 +56,7 @@ function wire(): void {
   });
   initReceiptStep(() => {
     state.receipt = null;
+    state.cosigners = [];
     state.castBytes = null;
     state.castTracking = null;
     toCode();

@@ -1,18 +1,25 @@
 /** The receipt (spec §5.7), checked in this browser: tracking code, board entry, the signed
- * checkpoint, a QR code linking to the lookup page; save as JSON (the format `hamaporsi voter
- * check --receipt` reads) or print. */
+ * checkpoint and, in an election with witnesses, their cosignatures of it (§8.8); a QR code
+ * linking to the lookup page; save as JSON (the format `hamaporsi voter check --receipt`
+ * reads) or print. */
+import { cosignatureToJson } from '../../crypto/index.ts';
 import { dateTime, num, t } from '../../i18n';
 import { byId, fill, h, hexBlock, hexShort } from '../dom';
 import { qrSvg } from '../qr';
+import { witnessFacts } from '../witnesses';
 import { state } from './state';
 
-/** Exactly the receipt fields of spec §5.7, as the board stated and this browser checked them. */
+/** Exactly the receipt fields of spec §5.7, as the board stated and this browser checked them;
+ * with witnesses, the valid cosignatures of the checkpoint ("cosignatures"). */
 export function receiptJson(): Record<string, unknown> | null {
   const r = state.receipt;
   if (!r) return null;
-  return { tracking_code: r.tracking_code, index: r.index, leaf_hash: r.leaf_hash, path: r.path,
-    checkpoint: r.checkpoint };
+  const out: Record<string, unknown> = { tracking_code: r.tracking_code, index: r.index,
+    leaf_hash: r.leaf_hash, path: r.path, checkpoint: r.checkpoint };
+  if ((state.ctx?.manifest.witnesses.threshold ?? 0) > 0) out.cosignatures = state.cosigners.map(cosignatureToJson);
+  return out;
 }
+
 
 export function lookupUrl(tc: string): string {
   return new URL(`/lookup.html?tc=${tc}`, location.origin).href;
@@ -36,7 +43,9 @@ export function renderReceipt(): void {
       h('dt', {}, t('receipt_index')), h('dd', { id: 'receipt-index' }, num(r.index)),
       h('dt', {}, t('receipt_cp_size')), h('dd', {}, num(cp.size)),
       h('dt', {}, t('receipt_cp_time')), h('dd', {}, dateTime(cp.time)),
-      h('dt', {}, t('receipt_cp_root')), h('dd', {}, hexBlock(cp.root))),
+      h('dt', {}, t('receipt_cp_root')), h('dd', {}, hexBlock(cp.root)),
+      ...witnessFacts(state.cosigners.length, state.ctx?.manifest.witnesses.keys.length ?? 0,
+        state.ctx?.manifest.witnesses.threshold ?? 0, 'receipt-witnesses')),
     qrSvg(url, t('receipt_qr_label')),
     h('p', { class: 'qr-caption' }, h('a', { href: url, id: 'receipt-lookup' }, t('receipt_lookup_link'))));
 }

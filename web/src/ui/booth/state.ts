@@ -1,5 +1,5 @@
 /** What the booth holds between steps, and how the secrets are erased. */
-import type { BoothContext, EncryptedBallot } from '../../crypto/index.ts';
+import type { BoothContext, Cosignature, EncryptedBallot } from '../../crypto/index.ts';
 import type { BallotStatus, ElectionJson } from '../api';
 
 export interface BoothState {
@@ -17,11 +17,13 @@ export interface BoothState {
   castBytes: Uint8Array | null;
   castTracking: string | null;
   receipt: BallotStatus | null;
+  /** The receipt checkpoint's valid witness cosignatures, as this browser checked them. */
+  cosigners: Cosignature[];
 }
 
 export const state: BoothState = {
   info: null, ctx: null, secret: null, credential: null, selected: [], ballot: null,
-  castBytes: null, castTracking: null, receipt: null,
+  castBytes: null, castTracking: null, receipt: null, cosigners: [],
 };
 
 /** Zero the credential secret and drop it, the nonces (inside the encryption) and the code typed. */
