@@ -239,17 +239,19 @@ def percentile(xs: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * len(s) + 0.5) - 1))]
 
 
-async def sustained(port: int, ballots: list[bytes], concurrency: int,
+async def sustained(port: int | list[int], ballots: list[bytes], concurrency: int,
                     limit_s: float) -> dict[str, Any]:
-    """Closed loop: `concurrency` connections post every ballot as fast as answered."""
+    """Closed loop: `concurrency` connections post every ballot as fast as answered (spread
+    round-robin over the servers when `port` lists several)."""
+    ports = port if isinstance(port, list) else [port]
     it = iter(ballots)
     lat: list[float] = []
     statuses: dict[int, int] = {}
     errors: list[str] = []
     deadline = time.monotonic() + limit_s
 
-    async def worker() -> None:
-        conn = await Conn.open(port)
+    async def worker(k: int) -> None:
+        conn = await Conn.open(ports[k % len(ports)])
         for b in it:
             if time.monotonic() > deadline:
                 break
@@ -262,7 +264,7 @@ async def sustained(port: int, ballots: list[bytes], concurrency: int,
         conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
     wall = time.perf_counter() - t0
     ok = statuses.get(201, 0)
     return {"ballots": len(lat), "accepted": ok, "statuses": statuses, "errors": errors,
@@ -271,10 +273,13 @@ async def sustained(port: int, ballots: list[bytes], concurrency: int,
             "concurrency": concurrency}
 
 
-async def fixed_rate(port: int, ballots: list[bytes], rate: float,
+async def fixed_rate(port: int | list[int], ballots: list[bytes], rate: float,
                      max_conns: int) -> dict[str, Any]:
-    """Open loop: ballot i is due at t0 + i/rate; latency from when it was due."""
-    idle: list[Conn] = [await Conn.open(port) for _ in range(min(32, max_conns))]
+    """Open loop: ballot i is due at t0 + i/rate; latency from when it was due (connections
+    spread round-robin over the servers when `port` lists several)."""
+    ports = port if isinstance(port, list) else [port]
+    idle: list[Conn] = [await Conn.open(ports[k % len(ports)])
+                        for k in range(min(32, max_conns))]
     opened = len(idle)
     lat: list[float] = []
     when: list[float] = []  # due time of each answered request, seconds from the start
@@ -287,7 +292,7 @@ async def fixed_rate(port: int, ballots: list[bytes], rate: float,
             conn = idle.pop()
         else:
             opened += 1
-            conn = await Conn.open(port)
+            conn = await Conn.open(ports[opened % len(ports)])
         conn, status, body = await post(conn, b)
         lat.append(time.perf_counter() - due)
         when.append(due - t0)
