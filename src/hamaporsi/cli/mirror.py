@@ -93,6 +93,8 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="the election id (manifest hash) the board must have")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="per-request timeout (default: %(default)s)")
+    p.add_argument("--retries", type=int, default=4, metavar="N",
+                   help="tries again after a connection error or a 503 (default: %(default)s)")
     p.set_defaults(func=mirror_command)
 
 
@@ -114,13 +116,13 @@ def check_election(value: str | None) -> str | None:
 
 @command("mirror")
 def mirror_command(a: argparse.Namespace) -> int:
-    if a.interval <= 0 or a.timeout <= 0:
-        raise CLIError("--interval and --timeout must be positive")
+    if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
+        raise CLIError("--interval and --timeout must be positive, --retries not negative")
     d = Path(a.dir)
     if any(d.glob("evidence-*.json")):
         raise CLIError(f"{d} holds evidence of a fork (evidence-*.json); not mirroring into it")
     try:
-        board = BoardClient(a.url, Limits(timeout=a.timeout))
+        board = BoardClient(a.url, Limits(timeout=a.timeout, retries=a.retries))
     except ValueError as e:
         raise CLIError(str(e)) from None
     try:

@@ -69,6 +69,8 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="seconds between rounds (default: %(default)s)")
     r.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="per-request timeout (default: %(default)s)")
+    r.add_argument("--retries", type=int, default=4, metavar="N",
+                   help="tries again after a connection error or a 503 (default: %(default)s)")
     r.add_argument("--once", action="store_true", help="one round, then exit")
     r.set_defaults(func=run)
 
@@ -116,14 +118,14 @@ def _say_round(r: Round) -> None:
 
 @command("witness run")
 def run(a: argparse.Namespace) -> int:
-    if a.interval <= 0 or a.timeout <= 0:
-        raise CLIError("--interval and --timeout must be positive")
+    if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
+        raise CLIError("--interval and --timeout must be positive, --retries not negative")
     listen = _listen(a.listen) if a.listen else None
     secret = read_role_secret(a.key, "witness")
     election = check_election(a.election)
     logging.getLogger("hamaporsi.witness").setLevel(logging.WARNING)
     try:
-        limits = Limits(timeout=a.timeout)
+        limits = Limits(timeout=a.timeout, retries=a.retries)
         board = BoardClient(a.board, limits)
         peers = [WitnessClient(u, limits) for u in a.peer]
     except ValueError as e:
