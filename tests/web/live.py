@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+from contextlib import nullcontext
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +22,12 @@ from hamaporsi.cli.demo import BLANK, OPTIONS, QUESTION
 from hamaporsi.protocol.ballot import EncryptedBallot
 from hamaporsi.protocol.manifest import Text
 from hamaporsi.protocol.checkpoint import Checkpoint, verify_checkpoint
+from hamaporsi.protocol.cosignature import WitnessPolicy
 from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
 from hamaporsi.server.bundle import bundle_hash
 
 from support.election import Election
+from verify.witnessed import manifest_witnesses
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "web" / "dist"
@@ -136,16 +139,18 @@ class Live:
 
 def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
                options: list[Text] | None = None, max_delay: float = 0.5,
-               web: Path = DIST) -> Live:
+               web: Path = DIST, witnesses: WitnessPolicy | None = None) -> Live:
     """Make the election (exactly one of `options`, by default the demo's yes, no, blank),
     write the board key file beside it, and run `hamaporsi serve` on the built booth `web`
     (web/dist; the benchmark passes web/dist-bench). The server signs a
     checkpoint once 8 entries wait or the oldest has waited `max_delay` seconds (short here,
-    so that tests of a single ballot need not wait the production 30 s)."""
+    so that tests of a single ballot need not wait the production 30 s). `witnesses`: the
+    manifest's checkpoint witnesses (spec §5.2), none by default."""
     tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "board.sqlite"
-    el = Election(db, voters=voters, question=QUESTION,
-                  option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(web))
+    with manifest_witnesses(witnesses) if witnesses is not None else nullcontext():
+        el = Election(db, voters=voters, question=QUESTION,
+                      option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(web))
     el.open()
     el.store.close()
     key = db.with_suffix(".key.json")

@@ -39,7 +39,10 @@ export async function cosignersAt(policy: WitnessPolicy, size: number, boardKey:
  * it (the ballot waits for the rest); null if no signed checkpoint covers it yet. */
 export async function witnessProgress(policy: WitnessPolicy, index: number, boardKey: Uint8Array, electionId: string): Promise<number | null> {
   try {
-    const cp = verifyCheckpoint(await api.checkpoint(), boardKey, electionId);
+    // The checkpoints list, not /api/board/checkpoint: no 404 while none is signed yet.
+    const latest = (await api.checkpoints(1)).checkpoints[0];
+    if (latest === undefined) return null;
+    const cp = verifyCheckpoint(latest, boardKey, electionId);
     if (cp.size <= index) return null;
     return (await cosignersAt(policy, cp.size, boardKey, electionId))?.length ?? null;
   } catch {
