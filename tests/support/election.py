@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hamaporsi.board.election_board import ElectionBoard
-from hamaporsi.board.sqlite import SQLiteStore
+from hamaporsi.board.open import open_store
 from hamaporsi.crypto import bip340
 from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
 from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
@@ -45,7 +45,7 @@ class Election:
             trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
             threshold=threshold, booth=booth)
         self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
-        self.store = SQLiteStore(path)
+        self.store = open_store(path)
         self.eb = ElectionBoard(self.store, self.board_secret, m.hash.hex())
         self.eb.submit(m.entry)
         entries, self.shares = run_ceremony(m, self.tkeys, self.organizer)

@@ -82,3 +82,10 @@ class BoardStore(Protocol):
     def close(self) -> None:
         """Release the backend's resources; the store must not be used afterwards."""
         ...
+
+    def __enter__(self) -> BoardStore:
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+        ...
