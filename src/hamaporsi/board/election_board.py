@@ -20,7 +20,7 @@ from typing import Any
 from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint
 from ..protocol.errors import ProtocolError, Rejected
-from ..protocol.ledger import BallotFacts, Ledger, Savepoint
+from ..protocol.ledger import BallotFacts, Ledger, Savepoint, sum_cts
 from ..protocol.manifest import parse_manifest
 from ..protocol.merkle import leaf_hash
 from .errors import StoreCorrupted
@@ -43,6 +43,10 @@ class Receipt:
         return {"tracking_code": self.tracking_code.hex(), "index": self.index,
                 "leaf_hash": self.leaf_hash.hex(), "path": [p.hex() for p in self.path],
                 "checkpoint": self.checkpoint.to_json()}
+
+
+SUM_BATCH = 1024
+"""Ballots whose ciphertexts a catch-up adds to the ledger's sum at once."""
 
 
 class ElectionBoard:
@@ -85,13 +89,28 @@ class ElectionBoard:
             self.ledger, self._stale = Ledger(), False
         store = self.board.store
         led = self.ledger
-        for idx, data in store.entries(led.entries, size):
-            if self.trust_store:  # stored bytes were checked canonical before they were stored
-                led.ingest_trusted(json.loads(data), idx, data)
-            else:
-                led.ingest(parse_canonical(data), idx)
-            if self.on_entry is not None:
-                self.on_entry(led)
+        unsummed: list[bytes] = []  # ballots' ciphertexts, added to the sum in batches
+        try:
+            for idx, data in store.entries(led.entries, size):
+                if not self.trust_store:
+                    led.ingest(parse_canonical(data), idx)
+                else:  # stored bytes were checked canonical before they were stored
+                    entry = json.loads(data)
+                    ballot = entry.get("type") == "ballot"
+                    if not ballot and unsummed:  # a tally may read the sum
+                        led.add_to_sum(sum_cts(unsummed))
+                        unsummed = []
+                    facts = led.ingest_trusted(entry, idx, data, add_sum=not ballot)
+                    if ballot and facts is not None:
+                        unsummed.append(facts.cts)
+                        if len(unsummed) >= SUM_BATCH:
+                            led.add_to_sum(sum_cts(unsummed))
+                            unsummed = []
+                if self.on_entry is not None:
+                    self.on_entry(led)
+        finally:
+            if unsummed:
+                led.add_to_sum(sum_cts(unsummed))
 
     def sync(self) -> int:
         """Catch up the log's tree and the ledger with entries other processes appended (the

@@ -108,6 +108,13 @@ def encode_cts(cts: tuple[Ciphertext, ...]) -> bytes:
     return b"".join(c.encode() for c in cts)
 
 
+def sum_cts(many: list[bytes]) -> list[Ciphertext]:
+    """Per option, the sum of the encoded ciphertexts of many ballots (one point combination per
+    option and coordinate, not one per ballot)."""
+    decoded = [decode_cts(b) for b in many]
+    return [Ciphertext.sum([cts[i] for cts in decoded]) for i in range(len(decoded[0]))]
+
+
 def decode_cts(b: bytes) -> list[Ciphertext]:
     return [Ciphertext(Point.decode(b[i:i + 33]), Point.decode(b[i + 33:i + 66]))
             for i in range(0, len(b), 66)]
@@ -221,18 +228,21 @@ class Ledger:
         return out
 
     def ingest_trusted(self, entry: Any, index: int | None = None,
-                       data: bytes | None = None) -> BallotFacts | None:
+                       data: bytes | None = None, *, add_sum: bool = True
+                       ) -> BallotFacts | None:
         """`ingest` for an entry that a board already checked and stored (spec §8.6.4): a
         ballot's or audit's signature and proofs are not checked again (`stored_facts`), only
         the cross-entry rules run; every other entry goes through `ingest`. `data`: the entry's
-        exact bytes, if at hand. Never for entries from anyone but the board's own store."""
+        exact bytes, if at hand; `add_sum=False`: the caller adds a ballot's ciphertexts
+        (`facts.cts`) itself, in a batch, before anything reads the sums. Never for entries
+        from anyone but the board's own store."""
         kind = entry.get("type") if isinstance(entry, dict) else None
         if kind not in ("ballot", "audit"):
             return self.ingest(entry, index)
         idx = self.entries if index is None else index
         self._need("voting", what=str(kind))
         facts = stored_facts(str(kind), entry, data)
-        self.apply_ballot(facts, idx)
+        self.apply_ballot(facts, idx, add_sum)
         self.entries = idx + 1
         return facts
 
