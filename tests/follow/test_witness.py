@@ -176,6 +176,25 @@ def test_bad_checkpoints_are_refused_with_a_reason_and_not_cosigned(
     assert [c.size for c in lines(tmp_path / "w")] == [20, 38]
 
 
+def test_far_behind_witness_stores_as_it_goes(tmp_path: Path, record: Record, fake: Fake,
+                                              stack: ExitStack,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import hamaporsi.follow.witness as witness_mod
+    monkeypatch.setattr(witness_mod, "BATCH_ENTRIES", 5)
+    board, url = fake(record.view(14, 20, 25, 38))
+    board.view.checkpoints[2] = Checkpoint(  # a listed checkpoint with a bad signature
+        record.election, 25, record.cp(25).root, 1_700_000_002, record.cp(25).board_key,
+        bytes(64))
+    w = witness(stack, tmp_path / "w", url)
+    r = w.round()
+    assert r.cosigned is not None and r.cosigned.size == 38 and r.refused is None
+    assert w.copy.sizes() == [38]  # the listed ones were dropped with the bad one
+    board.view = record.view(14, 20, 25, 38)
+    w2 = witness(stack, tmp_path / "w2", url)
+    assert w2.round().cosigned is not None and w2.copy.sizes() == [14, 20, 25, 38]
+    assert [c.size for c in lines(tmp_path / "w2")] == [38]  # only the newest is cosigned
+
+
 # -- forks -----------------------------------------------------------------------------------------
 
 def _check_file(d: Path, record: Record, kind: str) -> Evidence:

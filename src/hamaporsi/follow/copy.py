@@ -400,7 +400,8 @@ class VerifiedCopy:
         tree = self._tree.copy()
         at = {cp.size: cp for cp in batch}
         wrong: list[tuple[Checkpoint, bytes]] = []
-        leaves: list[bytes] = []
+        leaves: list[bytes] = []  # for evidence about an intermediate checkpoint only
+        keep = len(batch) > 1
         spool = Spool(self.spool_dir, self.spool_budget)
         try:
             for page in remote.entry_pages(base, head.size):
@@ -416,7 +417,8 @@ class VerifiedCopy:
                                       "was started from", size=head.size)
                     h = leaf_hash(data)
                     tree.append(h)
-                    leaves.append(h)
+                    if keep:
+                        leaves.append(h)
                     spool.add(data)
                     cp = at.get(tree.size)
                     if cp is not None and cp is not head and tree.root() != cp.root:

@@ -27,7 +27,7 @@ from ..protocol.checkpoint import Checkpoint
 from ..protocol.cosignature import Cosignature, cosign, verify_cosignature
 from ..protocol.errors import ProtocolError
 from ..protocol.merkle import verify_consistency
-from .copy import DB, Progress, Synced, VerifiedCopy
+from .copy import BATCH_ENTRIES, DB, Progress, Synced, VerifiedCopy
 from .errors import CopyCorrupted, FollowError, ForkDetected, NotFound, Refused, RemoteError
 from .evidence import INCONSISTENT, Evidence, check_evidence
 from .feed import FeedState, StoreProofs
@@ -189,8 +189,17 @@ class Witness:
         (the unit a bench times). Raises Refused, RemoteError, ForkDetected (recorded)."""
         if self.evidence is not None:
             raise Halted("this witness found evidence of a fork; it cosigns nothing")
+        cps = [cp]
+        if cp.size - self.copy.size > BATCH_ENTRIES:  # far behind: store as it goes
+            after = self.copy.latest.size if self.copy.latest is not None else -1
+            cps = [c for c in self.board.checkpoints() if after < c.size < cp.size] + cps
         try:
-            self.copy.sync(self.board, [cp], self.progress)
+            try:
+                self.copy.sync(self.board, cps, self.progress)
+            except Refused as e:
+                if len(cps) == 1 or e.size == cp.size:
+                    raise
+                self.copy.sync(self.board, [cp], self.progress)  # without the listed ones
         except ForkDetected as f:
             self.record(f.evidence)
             raise
