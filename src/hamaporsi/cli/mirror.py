@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -114,6 +118,23 @@ def check_election(value: str | None) -> str | None:
     return value
 
 
+def _sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While running, SIGTERM (a service manager's stop) ends the command as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @command("mirror")
 def mirror_command(a: argparse.Namespace) -> int:
     if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
@@ -131,26 +152,32 @@ def mirror_command(a: argparse.Namespace) -> int:
         board.close()
         raise CLIError(str(e)) from None
     try:
-        while True:
-            try:
-                with CatchUpBar() as bar:
-                    run = m.sync(bar)
-                say(_line(d, run))
-            except ForkDetected as f:
-                path = write_evidence(d, f.evidence.to_json())
-                print(f"hamaporsi mirror: {f.evidence.describe()}\nevidence written to {path}",
-                      file=sys.stderr, flush=True)
-                return EXIT_FORK
-            except (Refused, RemoteError) as e:
-                print(f"hamaporsi mirror: {'refused' if isinstance(e, Refused) else 'board'}: "
-                      f"{e}", file=sys.stderr, flush=True)
-                if not a.follow:
-                    return EXIT_FAILED
-            if not a.follow:
-                return 0
-            time.sleep(a.interval)
+        with sigterm_as_interrupt():
+            return _loop(a, d, m)
     except KeyboardInterrupt:
         return 0
     finally:
         m.close()
         board.close()
+
+
+def _loop(a: argparse.Namespace, d: Path, m: Mirror) -> int:
+    """Sync once, or with --follow until interrupted; the exit status."""
+    while True:
+        try:
+            with CatchUpBar() as bar:
+                run = m.sync(bar)
+            say(_line(d, run))
+        except ForkDetected as f:
+            path = write_evidence(d, f.evidence.to_json())
+            print(f"hamaporsi mirror: {f.evidence.describe()}\nevidence written to {path}",
+                  file=sys.stderr, flush=True)
+            return EXIT_FORK
+        except (Refused, RemoteError) as e:
+            print(f"hamaporsi mirror: {'refused' if isinstance(e, Refused) else 'board'}: "
+                  f"{e}", file=sys.stderr, flush=True)
+            if not a.follow:
+                return EXIT_FAILED
+        if not a.follow:
+            return 0
+        time.sleep(a.interval)

@@ -30,7 +30,7 @@ from ..follow.remote import BoardClient, WitnessClient
 from ..follow.witness import Halted, Round, Witness
 from ..protocol import codec
 from ..protocol.errors import ProtocolError
-from .mirror import CatchUpBar, check_election
+from .mirror import CatchUpBar, check_election, sigterm_as_interrupt
 from .roles_common import CLIError, command, read_json, read_role_secret, say, write_role_key
 
 EXIT_UNREACHABLE = 1
@@ -101,19 +101,29 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _say_round(r: Round) -> None:
+    """What went well, on stdout; refusals and errors are the witness's log lines (stderr)."""
     if r.cosigned is not None:
         say(f"cosigned checkpoint of size {r.cosigned.size:,} (+{r.synced.entries:,} entries)")
     elif r.head is not None and r.refused is None and r.error is None:
         say(f"board at size {r.head.size:,}: nothing new")
-    if r.refused is not None:
-        print(f"REFUSED the board's checkpoint: {r.refused}", file=sys.stderr, flush=True)
-    if r.error is not None:
-        print(f"board: {r.error}", file=sys.stderr, flush=True)
-    if r.posted is not None and r.posted.stored is None:
-        print(f"the board refused the cosignature: {r.posted.refusal}", file=sys.stderr,
-              flush=True)
-    for line in r.peer_errors:
-        print(line, file=sys.stderr, flush=True)
+
+
+class _Log:
+    """The witness's warnings and evidence on stderr, one line each, while a command runs."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger("hamaporsi.witness")
+        self.handler = logging.StreamHandler(sys.stderr)
+        self.handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+
+    def __enter__(self) -> None:
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.WARNING)
+        self.logger.propagate = False
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.propagate = True
 
 
 @command("witness run")
@@ -123,7 +133,12 @@ def run(a: argparse.Namespace) -> int:
     listen = _listen(a.listen) if a.listen else None
     secret = read_role_secret(a.key, "witness")
     election = check_election(a.election)
-    logging.getLogger("hamaporsi.witness").setLevel(logging.WARNING)
+    with _Log(), sigterm_as_interrupt():
+        return _run(a, listen, secret, election)
+
+
+def _run(a: argparse.Namespace, listen: tuple[str, int] | None, secret: bytes,
+         election: str | None) -> int:
     try:
         limits = Limits(timeout=a.timeout, retries=a.retries)
         board = BoardClient(a.board, limits)
@@ -148,10 +163,10 @@ def run(a: argparse.Namespace) -> int:
             try:
                 r = w.round()
             except ForkDetected as f:
-                print(f"\n!!! {f.evidence.describe()}\n!!! evidence written to {a.dir}; this "
-                      "witness cosigns nothing more. Check it with: hamaporsi witness "
-                      f"check-evidence FILE --board-key {f.evidence.first.board_key.hex()}\n",
-                      file=sys.stderr, flush=True)
+                print(f"\n!!! FORK: evidence written to {a.dir}; this witness cosigns nothing "
+                      "more. Anyone can check it with: hamaporsi witness check-evidence FILE "
+                      f"--board-key {f.evidence.first.board_key.hex()}\n", file=sys.stderr,
+                      flush=True)
                 if feed is not None and not a.once:
                     say("serving the feed (with the evidence at /witness/evidence) until Ctrl-C")
                     while True:

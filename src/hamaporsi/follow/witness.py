@@ -224,7 +224,7 @@ class Witness:
             log.info("the board has no signed checkpoint yet")
         except Refused as e:
             refused = e
-            log.warning("refused the board's checkpoint: %s", e)
+            log.warning("REFUSED the board's checkpoint: %s", e)
         except RemoteError as e:
             error = e
             log.warning("could not read the board: %s", e)
