@@ -97,6 +97,14 @@ def test_caps_by_declared_length_and_by_streamed_bytes() -> None:
         board(chunked, small_cap=4096).checkpoint()
 
 
+def test_a_body_that_does_not_decode_is_a_bad_response() -> None:
+    def handler(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip at all", headers={"content-encoding": "gzip"})
+
+    with pytest.raises(BadResponse, match="DecodingError"):
+        board(handler).checkpoint()
+
+
 def test_body_cut_short_is_truncated_after_retries() -> None:
     calls = 0
 
@@ -148,7 +156,8 @@ def test_split_entries_keeps_the_exact_bytes() -> None:
                         (b'{"entries":[],"start":0,"x":1}', "expected keys"),
                         (b'{"entries":[],"entries":[],"start":0}', "repeated"),
                         (b'{"entries":[],"start":0} x', "after the JSON"),
-                        (b'[]', "expected a JSON object")):
+                        (b'[]', "expected a JSON object"),
+                        (b'{"entries":[' + b"[" * 100_000, "nested|malformed")):
         with pytest.raises(BadResponse, match=reason):
             split_entries(bad)
 

@@ -142,7 +142,8 @@ def _run(a: argparse.Namespace, listen: tuple[str, int] | None, secret: bytes,
     try:
         limits = Limits(timeout=a.timeout, retries=a.retries)
         board = BoardClient(a.board, limits)
-        peers = [WitnessClient(u, limits) for u in a.peer]
+        peer_limits = Limits(timeout=a.timeout, retries=min(1, a.retries))  # next round anyway
+        peers = [WitnessClient(u, peer_limits) for u in a.peer]
     except ValueError as e:
         raise CLIError(str(e)) from None
     try:

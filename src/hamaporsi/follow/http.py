@@ -157,8 +157,8 @@ class Http:
                 last, truncated = f"the connection broke mid-answer ({e})", True
             except httpx.TransportError as e:
                 last, truncated = f"{type(e).__name__}: {e}", False
-            except httpx.InvalidURL as e:
-                raise BadResponse(f"{method} {path}: {e}") from None
+            except (httpx.InvalidURL, httpx.HTTPError) as e:  # e.g. a body that fails to decode
+                raise BadResponse(f"{method} {path}: {type(e).__name__}: {e}") from None
             else:
                 if resp.status_code not in RETRY_STATUS:
                     return Answer(resp.status_code, data)

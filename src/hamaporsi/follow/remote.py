@@ -119,10 +119,12 @@ def split_entries(body: bytes, what: str = "entries") -> tuple[int, list[bytes]]
                 raise BadResponse(f"{what}: expected ',' or '}}' at character {i}")
         if _ws(text, i + 1) != len(text):
             raise BadResponse(f"{what}: data after the JSON object")
+    except BadResponse:
+        raise
     except (IndexError, ValueError) as e:
-        if isinstance(e, BadResponse):
-            raise
         raise BadResponse(f"{what}: malformed JSON (cut short?): {e}") from None
+    except RecursionError:
+        raise BadResponse(f"{what}: JSON nested too deeply") from None
     if set(found) != {"entries", "start"}:
         raise BadResponse(f"{what}: expected keys ['entries', 'start'], got {sorted(found)}")
     return _int(found["start"], f"{what}: start"), items
