@@ -126,10 +126,14 @@ def test_board_store_keeps_only_index_leaf_hash_and_bytes(demo: Demo) -> None:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"entries", "checkpoints", "schema_version"}
+        assert tables == {"entries", "checkpoints", "cosignatures", "schema_version"}
         cols = {t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")] for t in tables}
         assert cols["entries"] == ["idx", "leaf_hash", "data"]
         assert cols["checkpoints"] == ["size", "body", "signature"]
+        # witnesses' public statements about checkpoints (spec §8.8): nothing about voters;
+        # the demo names no witnesses, so there are none
+        assert cols["cosignatures"] == ["size", "witness", "data"]
+        assert con.execute("SELECT COUNT(*) FROM cosignatures").fetchone() == (0,)
         assert cols["schema_version"] == ["version", "applied_at"]
         stored = [bytes(r[0]) for r in con.execute("SELECT data FROM entries ORDER BY idx")]
     finally:

@@ -39,7 +39,9 @@ def _no_network(*a: Any, **k: Any) -> Any:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_verifier_runs_offline_from_the_record_alone(ws: Workspace, workers: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    assert sorted(os.listdir(ws.record)) == ["checkpoints.jsonl", "entries.jsonl"]
+    assert sorted(os.listdir(ws.record)) == ["checkpoints.jsonl", "cosignatures.jsonl",
+                                             "entries.jsonl"]
+    assert (ws.record / "cosignatures.jsonl").read_bytes() == b""  # the demo has no witnesses
     for name in ("getaddrinfo", "create_connection"):
         monkeypatch.setattr(socket, name, _no_network)
     monkeypatch.setattr(socket.socket, "connect", _no_network)
