@@ -4,6 +4,10 @@ record (`shard.verify_shard`), and apply the results in record order: the cross-
 the ledger, the Merkle tree and the signed checkpoints. The same code runs with one process, a
 local pool or a Dask cluster, so the report does not depend on where the shards ran.
 
+After the last entry, check V-witness reads cosignatures.jsonl against the checkpoints in this
+process (`witness.check_witnesses`): the last checkpoint needs the manifest's threshold of
+witness cosignatures (spec §8.8, §9.2).
+
 Memory stays flat: shards in flight are bounded, cross-entry state lives in a SQLite index.
 With a state directory the run is resumable: it commits a snapshot of its state with the index
 every `snapshot_seconds` (spec §9.4) and an interrupted run continues from the last one."""
