@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-import support.election
-from hamaporsi.board.open import open_store
 from hamaporsi.server.app import create_app
 
 from support.election import Election
@@ -51,10 +49,9 @@ def client(opened: Election, serve: Callable[..., TestClient]) -> TestClient:
 
 
 @pytest.fixture
-def make_election(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Election]]:
+def make_election() -> Iterator[Callable[..., Election]]:
     """make_election(url, **kw) → an Election (voting open, its own connection closed) on the
     board at `url`, a path or a PostgreSQL URL (`Election.path` is then that URL)."""
-    monkeypatch.setattr(support.election, "SQLiteStore", open_store)
 
     def make(url: str, **kw: Any) -> Election:
         el = Election(url, **kw)  # type: ignore[arg-type]

@@ -40,7 +40,8 @@ class Board:
     as far as checkpoints go: it serves proofs but cannot sign (a mirror's copy).
     """
 
-    __slots__ = ("store", "election_id", "board_key", "_secret", "_tree", "_clock")
+    __slots__ = ("store", "election_id", "board_key", "last_signed", "_secret", "_tree",
+                 "_clock")
 
     def __init__(self, store: BoardStore, board_secret: bytes | None, election_id: str, *,
                  clock: Callable[[], float] = time.time, board_key: bytes | None = None
@@ -59,6 +60,8 @@ class Board:
         self.store = store
         self.election_id = election_id
         self.board_key = key
+        self.last_signed: Checkpoint | None = None
+        """The last checkpoint this board object signed and stored itself."""
         self._secret = board_secret
         self._clock = clock
         self._tree = TreeBuilder()
@@ -182,6 +185,7 @@ class Board:
             if latest is None or latest.size < size:
                 raise
             return self._theirs(latest)
+        self.last_signed = cp
         return cp
 
     def _theirs(self, cp: Checkpoint) -> Checkpoint:

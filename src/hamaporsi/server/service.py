@@ -273,7 +273,8 @@ class BoardService:
     def checkpoint_if_due(self, force: bool = False) -> Checkpoint | None:
         """Sign a checkpoint of the whole log if the cadence says so (spec §5.7, §8.5.7):
         enough entries wait, or the oldest waited long enough; `force` (at shutdown): if the
-        log grew at all."""
+        log grew at all. Returns it if this process signed it (None if another process had
+        signed one as large meanwhile, or nothing was due)."""
         size = self.sync()
         if self.config.read_only:
             return None
@@ -287,7 +288,7 @@ class BoardService:
             log.warning("no checkpoint: %s", e)
             return None
         self.sync()  # takes it (and any other process's before it) into the list
-        return cp
+        return cp if cp is self.eb.board.last_signed else None
 
     # -- board thread: reading (pre-serialised JSON) ----------------------------------------------
 
