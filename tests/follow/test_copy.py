@@ -21,7 +21,7 @@ from hamaporsi.protocol import merkle
 from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint
 from hamaporsi.protocol.merkle import leaf_hash
 
-from follow.conftest import Record
+from follow.helpers import Record, body, genuine_proof
 from follow.fakeboard import FakeBoard, View
 
 Fake = Callable[[View], tuple[FakeBoard, str]]
@@ -149,7 +149,7 @@ def test_entries_not_hashing_to_the_root(tmp_path: Path, record: Record, fake: F
     c, board, b = followed(tmp_path, record, fake, client, 14)
     board.view = record.view(14, 30)
     board.view.entries = list(record.swapped(22))  # the checkpoint and proof are genuine
-    board.view.overrides["consistency"] = _body(_proof(record.entries, 14, 30))
+    board.view.overrides["consistency"] = body(genuine_proof(record.entries, 14, 30))
     e = refused(c, b, [board.view.head], "root_mismatch")
     assert "do not hash" in str(e)
 
@@ -174,36 +174,26 @@ def test_duplicate_key_entry_is_not_canonical(tmp_path: Path, record: Record, fa
     assert "entry 15" in str(e) and "duplicate" in str(e)
 
 
-def _proof(entries: tuple[bytes, ...], old: int, new: int) -> bytes:
-    proof = merkle.consistency_proof([leaf_hash(e) for e in entries[:new]], old, new)
-    return (f'{{"from":{old},"to":{new},"proof":[' + ",".join(f'"{h.hex()}"' for h in proof)
-            + "]}").encode()
-
-
-def _body(data: bytes) -> Callable[[Request], Response]:
-    return lambda _: Response(data, media_type="application/json")
-
-
 def test_malformed_and_truncated_json(tmp_path: Path, record: Record, fake: Fake,
                                       client: Client) -> None:
     c, board, b = followed(tmp_path, record, fake, client, 14)
     board.view = record.view(14, 30)
     before = state(c)
     full = (b'{"entries":[' + b",".join(record.entries[14:30]) + b'],"start":14}')
-    board.view.overrides["entries"] = _body(full[: len(full) // 2])
+    board.view.overrides["entries"] = body(full[: len(full) // 2])
     with pytest.raises(BadResponse, match="malformed JSON"):
         c.sync(b, [board.view.head])
-    board.view.overrides["entries"] = _body(b'{"entries": "nope", "start": 14}')
+    board.view.overrides["entries"] = body(b'{"entries": "nope", "start": 14}')
     with pytest.raises(BadResponse, match="not an array"):
         c.sync(b, [board.view.head])
-    board.view.overrides["entries"] = _body(full.replace(b'"start":14', b'"start":15'))
+    board.view.overrides["entries"] = body(full.replace(b'"start":14', b'"start":15'))
     with pytest.raises(BadResponse, match="starts at 15"):
         c.sync(b, [board.view.head])
-    board.view.overrides["entries"] = _body(b'{"entries":[],"start":14}')
+    board.view.overrides["entries"] = body(b'{"entries":[],"start":14}')
     with pytest.raises(BadResponse, match="got 0 entries"):
         c.sync(b, [board.view.head])
     board.view.overrides.pop("entries")
-    board.view.overrides["consistency"] = _body(b'{"from":14,"to":30,"proof":["zz"]}')
+    board.view.overrides["consistency"] = body(b'{"from":14,"to":30,"proof":["zz"]}')
     with pytest.raises(BadResponse, match="64 lowercase hex"):
         c.sync(b, [board.view.head])
     assert state(c) == before
@@ -232,7 +222,7 @@ def test_oversized_answer(tmp_path: Path, record: Record, fake: Fake) -> None:
     with pytest.raises(TooLarge, match="cap of 4,096"):
         c.sync(small, [record.cp(14)])  # the first entries page (14 entries) is ~10 KB
     assert state(c) == (0, None, [])
-    board.view.overrides["checkpoint"] = _body(b'{"x":"' + b"a" * 5000 + b'"}')
+    board.view.overrides["checkpoint"] = body(b'{"x":"' + b"a" * 5000 + b'"}')
     with pytest.raises(TooLarge):
         small.checkpoint()
     small.close()
@@ -243,7 +233,7 @@ def test_wrong_consistency_proof_without_a_fork_is_refused(tmp_path: Path, recor
     c, board, b = followed(tmp_path, record, fake, client, 14)
     board.view = record.view(14, 30)
     h = "11" * 32
-    board.view.overrides["consistency"] = _body(
+    board.view.overrides["consistency"] = body(
         f'{{"from":14,"to":30,"proof":["{h}","{h}"]}}'.encode())
     e = refused(c, b, [board.view.head], "inconsistent_proof")
     assert "a wrong proof, not a fork" in str(e)

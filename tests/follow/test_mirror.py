@@ -24,9 +24,9 @@ from hamaporsi.follow.witness import Witness
 from hamaporsi.protocol.cosignature import Cosignature
 from hamaporsi.server.config import ServerConfig
 
-from follow.conftest import FAST, Record, witnessed_election
+from follow.helpers import (FAST, Record, body, genuine_proof, wait_checkpoint,
+                            witnessed_election)
 from follow.fakeboard import FakeBoard, View
-from follow.test_witness import wait_checkpoint
 from support.election import Election
 from support.server import JSON, config_for, live_server
 
@@ -127,8 +127,7 @@ def test_tampered_upstream_is_refused_with_nothing_stored(tmp_path: Path, record
     assert set(files) == {"entries.jsonl", "checkpoints.jsonl", "cosignatures.jsonl"}
     board.view = record.view(14, 20, 30)
     board.view.entries = list(record.swapped(24))  # entries changed under the checkpoint
-    from follow.test_copy import _body, _proof
-    board.view.overrides["consistency"] = _body(_proof(record.entries, 20, 30))
+    board.view.overrides["consistency"] = body(genuine_proof(record.entries, 20, 30))
     with pytest.raises(Refused) as e:
         m.sync()
     assert e.value.code == "root_mismatch"

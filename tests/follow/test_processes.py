@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from follow.conftest import witnessed_election
+from follow.helpers import witnessed_election
 from support.server import JSON
 
 pytestmark = pytest.mark.slow

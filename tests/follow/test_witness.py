@@ -5,7 +5,6 @@ two witnesses that compare notes — with evidence anyone can check."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,7 +24,8 @@ from hamaporsi.follow.witness import COSIGNATURES, Halted, Witness
 from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint
 from hamaporsi.protocol.cosignature import Cosignature, verify_cosignature
 
-from follow.conftest import FAST, Record, witnessed_election
+from follow.helpers import (FAST, Record, body, genuine_proof, wait_checkpoint,
+                            witnessed_election)
 from follow.fakeboard import FakeBoard, View
 from support.server import JSON, config_for, live_server
 
@@ -60,16 +60,6 @@ def feed(stack: ExitStack, w: Witness) -> str:
 
 
 # -- a live board -------------------------------------------------------------------------------
-
-def wait_checkpoint(url: str, size: int) -> Checkpoint:
-    deadline = time.monotonic() + 60
-    while True:
-        r = httpx.get(url + "/api/board/checkpoint", timeout=10)
-        if r.status_code == 200 and r.json()["size"] >= size:
-            return Checkpoint.from_json(r.json())
-        assert time.monotonic() < deadline, "no checkpoint covering the ballots"
-        time.sleep(0.05)
-
 
 def test_witness_cosigns_a_live_board_while_ballots_arrive(tmp_path: Path,
                                                            stack: ExitStack) -> None:
@@ -111,12 +101,8 @@ def test_witness_cosigns_a_live_board_while_ballots_arrive(tmp_path: Path,
 
 # -- refusals --------------------------------------------------------------------------------------
 
-def _body(data: bytes, status: int = 200, **headers: str) -> Callable[[Request], Response]:
-    return lambda _: Response(data, status, media_type="application/json", headers=headers)
-
-
 def _cp(cp: Checkpoint) -> Callable[[Request], Response]:
-    return _body(json.dumps(cp.to_json()).encode())
+    return body(json.dumps(cp.to_json()).encode())
 
 
 OTHER = bip340.generate_secret()
@@ -137,14 +123,14 @@ CASES: dict[str, tuple[Callable[[Record, FakeBoard], None], str]] = {
     "entries not hashing to the root": (lambda r, b: setattr(b.view, "entries",
                                                              list(r.swapped(25))),
                                         "root_mismatch"),
-    "malformed JSON": (lambda r, b: b.view.overrides.update(checkpoint=_body(b"{'size': 30}")),
+    "malformed JSON": (lambda r, b: b.view.overrides.update(checkpoint=body(b"{'size': 30}")),
                        "malformed JSON"),
     "truncated JSON body": (lambda r, b: b.view.overrides.update(
-        checkpoint=_body(json.dumps(r.cp(30).to_json()).encode()[:90])), "malformed JSON"),
+        checkpoint=body(json.dumps(r.cp(30).to_json()).encode()[:90])), "malformed JSON"),
     "body cut on the wire": (lambda r, b: b.view.overrides.update(
-        checkpoint=_body(b'{"size":', **{"content-length": "400"})), "broke mid-answer"),
+        checkpoint=body(b'{"size":', **{"content-length": "400"})), "broke mid-answer"),
     "oversized answer": (lambda r, b: b.view.overrides.update(
-        checkpoint=_body(b'{"pad":"' + b"x" * (2 << 20) + b'"}')), "cap of 1,048,576"),
+        checkpoint=body(b'{"pad":"' + b"x" * (2 << 20) + b'"}')), "cap of 1,048,576"),
 }
 
 
@@ -156,8 +142,7 @@ def test_bad_checkpoints_are_refused_with_a_reason_and_not_cosigned(
     assert w.round().cosigned is not None
     board.view = record.view(20, 30, t=1_700_000_000)
     if case == "entries not hashing to the root":  # a genuine proof, wrong entries
-        from follow.test_copy import _proof
-        board.view.overrides["consistency"] = _body(_proof(record.entries, 20, 30))
+        board.view.overrides["consistency"] = body(genuine_proof(record.entries, 20, 30))
     tamper, expect = CASES[case]
     tamper(record, board)
     stored = w.copy.store.size()

@@ -2,7 +2,8 @@
 checkpoints, the witnesses' valid cosignatures and the record files; `--follow` keeps polling.
 Serve it with `hamaporsi serve --read-only --db DIR/board.sqlite`, check it with
 `hamaporsi verify DIR`. Exit: 0 synced, 1 the board could not be read or a checkpoint was
-refused (nothing of it stored), 2 usage or local error, 3 evidence of a fork (DIR/evidence-1.json)."""
+refused (nothing of it stored), 2 usage or local error, 3 evidence of a fork (written to
+DIR/evidence-<n>.json)."""
 
 from __future__ import annotations
 

@@ -61,11 +61,11 @@ class Evidence:
     def describe(self) -> str:
         """One loud line naming both checkpoints."""
         a, b = self.first, self.second
+        x = self.prefix_root.hex() if self.prefix_root is not None else "?"
         what = ("two different roots for the same size" if self.kind == EQUIVOCATION
-                else f"the size-{b.size} tree has root {self.prefix_root.hex() if self.prefix_root else '?'} "
-                     f"at size {a.size}")
-        return (f"FORK: the board signed two incompatible checkpoints ({self.kind}): size {a.size} "
-                f"root {a.root.hex()} and size {b.size} root {b.root.hex()}; {what}. "
+                else f"the size-{b.size} tree has root {x} at size {a.size}")
+        return (f"FORK: the board signed two incompatible checkpoints ({self.kind}): size "
+                f"{a.size} root {a.root.hex()} and size {b.size} root {b.root.hex()}; {what}. "
                 f"{self.reason}")
 
     @classmethod
