@@ -197,7 +197,7 @@ def test_refusals_cover_every_outcome() -> None:
         if c.get("valid") is False:
             by_kind.setdefault(c["kind"], set()).add(c["expect_error"])
     assert by_kind == {
-        "manifest": {"bad_field", "bad_point", "bad_cosignature"},
+        "manifest": {"bad_field", "bad_point", "bad_encoding"},
         "cosignature": {"wrong_checkpoint", "bad_signature"},
         "cosignature-wire": {"bad_cosignature", "not_canonical"},
         "policy": {"not_witnessed"},

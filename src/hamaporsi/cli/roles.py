@@ -123,6 +123,7 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--booth", default=None, metavar="DIR",
                    help="built booth (web/dist) whose fingerprint the manifest states, so "
                         "anyone can compare the served booth with it")
+    setup.add_witness_args(p)
     p.set_defaults(func=setup.organizer_create)
 
     p = o.add_parser("joint-key", help="post the joint key computed from the ceremony")

@@ -21,6 +21,7 @@ from typing import Any
 from ..crypto import bip340
 from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.hashing import hash_parts
+from . import codec
 from .canonical import canonical_bytes, parse_canonical
 from .checkpoint import MAX_INT, Checkpoint
 from .errors import MalformedInput
@@ -161,7 +162,8 @@ class WitnessPolicy:
         if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WITNESSES:
             raise MalformedInput(f"manifest.witnesses.keys: 1 to {MAX_WITNESSES} keys",
                                  code="bad_field")
-        keys = tuple(_hex(f"manifest.witnesses.keys[{i}]", k, 32) for i, k in enumerate(raw))
+        keys = tuple(codec.hex_bytes(k, 32, f"manifest.witnesses.keys[{i}]")
+                     for i, k in enumerate(raw))
         for k in keys:
             try:
                 bip340.validate_public_key(k)

@@ -15,6 +15,7 @@ import { compareBytes, equalBytes, fromHex, toHex } from './bytes.ts';
 import { canonical, isObject, type JsonObject } from './canonical.ts';
 import { checkpointMessage, type Checkpoint } from './checkpoint.ts';
 import { InvalidProof, MalformedInput } from './errors.ts';
+import { hexBytes } from './codec.ts';
 import { hashParts } from './hashing.ts';
 
 /** Check id of witness failures in the verifier (spec §9.2). */
@@ -126,7 +127,7 @@ export function parseWitnessPolicy(v: unknown): WitnessPolicy {
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_WITNESSES) {
     field(`manifest.witnesses.keys: 1 to ${MAX_WITNESSES} keys`);
   }
-  const keys = raw.map((k, i) => hexOf(`manifest.witnesses.keys[${i}]`, k, 32));
+  const keys = raw.map((k, i) => hexBytes(k, 32, `manifest.witnesses.keys[${i}]`));
   for (const k of keys) {
     if (!bip340.isValidPublicKey(k)) field('manifest.witnesses.keys: public key is not the x coordinate of a curve point', 'bad_point');
   }

@@ -831,7 +831,7 @@ const cosignatures: Builder = (doc) => {
   cases.push({
     file: 'cosignatures.json', name: 'refusals cover every outcome', run: () => {
       const seen = new Set(doc.cases.filter((c: Case) => c.valid === false).map((c: Case) => `${c.kind}:${c.expect_error}`));
-      for (const k of ['manifest:bad_field', 'manifest:bad_point', 'manifest:bad_cosignature', 'cosignature:wrong_checkpoint',
+      for (const k of ['manifest:bad_field', 'manifest:bad_point', 'manifest:bad_encoding', 'cosignature:wrong_checkpoint',
         'cosignature:bad_signature', 'cosignature-wire:bad_cosignature', 'cosignature-wire:not_canonical', 'policy:not_witnessed',
         'receipt:not_witnessed', 'receipt:bad_cosignature', 'receipt:inclusion_failed']) ok(seen.has(k), `no ${k} case`);
     },
