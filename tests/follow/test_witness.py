@@ -230,13 +230,14 @@ def test_split_view_same_size_both_witnesses_detect(tmp_path: Path, record: Reco
     r1 = w1.round()
     assert r1.cosigned is not None and r1.cosigned.checkpoint == view_a.head.message()
     with pytest.raises(ForkDetected):
-        w2.round()  # cosigns its own view, then sees w1's cosigned A
+        w2.round()  # verifies B, then sees w1's cosigned A before cosigning B
     with pytest.raises(ForkDetected):
-        w1.round()  # sees w2's cosigned B
-    for d, mine in ((d1, view_a.head), (d2, view_b.head)):
+        w1.round()  # sees B in w2's published evidence and compares it with its own copy
+    for d in (d1, d2):
         ev = _check_file(d, record, EQUIVOCATION)
         assert {ev.first.root, ev.second.root} == {view_a.head.root, view_b.head.root}
-        assert [c.checkpoint for c in lines(d)] == [mine.message()]  # never the other view
+    assert [c.checkpoint for c in lines(d1)] == [view_a.head.message()]
+    assert lines(d2) == []  # w2 never cosigned a checkpoint contradicting a peer's
     # after detection neither cosigns anything, even a later checkpoint of its own board
     for w, v in ((w1, view_a), (w2, view_b)):
         v.checkpoints.append(sign_checkpoint(record.secret, record.election, 30, v.head.root,
@@ -245,7 +246,7 @@ def test_split_view_same_size_both_witnesses_detect(tmp_path: Path, record: Reco
             w.round()
         with pytest.raises(Halted):
             w.cosign_latest()
-    assert len(lines(d1)) == len(lines(d2)) == 1
+    assert (len(lines(d1)), len(lines(d2))) == (1, 0)
     feeds = [httpx.get(f + "/witness/evidence").json()["evidence"] for f in (f1, f2)]
     assert [len(x) for x in feeds] == [1, 1]
     w1.close()
@@ -264,7 +265,7 @@ def test_split_view_at_different_sizes(tmp_path: Path, record: Record, fake: Fak
     swapped = record.swapped(16)
     _, url_a = fake(record.view(30))
     _, url_b = fake(View(list(swapped), [record.cp(20, entries=swapped)]))
-    _, url_c = fake(record.view(20))  # an honest prefix of A
+    board_c, url_c = fake(record.view(20))  # a prefix of A, for now
     w1 = witness(stack, tmp_path / "w1", url_a)
     w2 = witness(stack, tmp_path / "w2", url_b)
     w3 = witness(stack, tmp_path / "w3", url_c)
@@ -273,8 +274,15 @@ def test_split_view_at_different_sizes(tmp_path: Path, record: Record, fake: Fak
     for w in (w1, w2, w3):
         assert w.round().cosigned is not None
     w3.peers = [WitnessClient(f1, FAST)]
-    assert w3.round().peer_errors == ()  # consistent: no evidence, nothing pending
+    assert w3.round().peer_errors == ()  # consistent so far: no evidence
     assert not list((tmp_path / "w3").glob("evidence-*"))
+    # C then grows to 30 its own way (extending its 20, but not A's 30): caught at that size
+    board_c.view = View(list(record.swapped(25)),
+                        [record.cp(20), record.cp(30, entries=record.swapped(25))])
+    with pytest.raises(ForkDetected):
+        w3.round()
+    assert _check_file(tmp_path / "w3", record, EQUIVOCATION).first.size == 30
+    assert [c.size for c in lines(tmp_path / "w3")] == [20]  # C's 30 never cosigned
     w2.peers = [WitnessClient(f1, FAST)]
     with pytest.raises(ForkDetected):
         w2.round()

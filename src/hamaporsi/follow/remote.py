@@ -16,7 +16,8 @@ import httpx
 from ..protocol.checkpoint import MAX_INT, Checkpoint
 from ..protocol.cosignature import Cosignature
 from ..protocol.errors import MalformedInput
-from .errors import BadResponse
+from .errors import BadResponse, InvalidEvidence
+from .evidence import Evidence
 from .http import Answer, Http, Limits, describe_refusal
 
 MAX_PAGE = 1000
@@ -296,6 +297,18 @@ class WitnessClient:
         pair = _obj(latest, {"checkpoint", "cosignature"}, "witness: latest")
         return FeedHead(key, election, parse_checkpoint(pair["checkpoint"], "witness: checkpoint"),
                         parse_cosignature(pair["cosignature"], "witness: cosignature"))
+
+    def evidence(self) -> list[Evidence]:
+        """GET /witness/evidence: the evidence of a fork the peer found (each parsed
+        strictly; whether it proves anything is for the caller to check)."""
+        o = _obj(self.http.get_json("/witness/evidence"), {"evidence"}, "witness evidence")
+        raw = o["evidence"]
+        if not isinstance(raw, list) or len(raw) > 64:
+            raise BadResponse("witness evidence: expected a list of at most 64")
+        try:
+            return [Evidence.from_json(e) for e in raw]
+        except InvalidEvidence as e:
+            raise BadResponse(f"witness evidence: {e}") from None
 
     def prefix_proof(self, old: int, new: int) -> PrefixProof:
         o = _obj(self.http.get_json("/witness/consistency", {"from": old, "to": new}),

@@ -86,8 +86,9 @@ class Witness:
         self.last: tuple[Checkpoint, Cosignature] | None = None
         self.evidence: Evidence | None = None
         self._unposted: Cosignature | None = None
-        self._pending: dict[str, Checkpoint] = {}
+        self._pending: dict[bytes, tuple[str, Checkpoint]] = {}
         self._agreed: set[tuple[str, bytes]] = set()
+        self._proved: set[tuple[str, bytes, int]] = set()
         try:
             self._load_cosignatures()
         except BaseException:
@@ -186,7 +187,13 @@ class Witness:
 
     def process(self, cp: Checkpoint) -> Cosignature | None:
         """Verify the board's checkpoint `cp` with its entries into the copy and cosign it
-        (the unit a bench times). Raises Refused, RemoteError, ForkDetected (recorded)."""
+        (the unit a bench times; `round` also compares with the peers before cosigning).
+        Raises Refused, RemoteError, ForkDetected (recorded)."""
+        self.verify(cp)
+        return self.cosign_latest()
+
+    def verify(self, cp: Checkpoint) -> None:
+        """Verify the board's checkpoint `cp` with its entries into the copy (spec §8.8.2)."""
         if self.evidence is not None:
             raise Halted("this witness found evidence of a fork; it cosigns nothing")
         cps = [cp]
@@ -205,21 +212,20 @@ class Witness:
             raise
         if self.copy.election_id is not None:
             self.feed.election = self.copy.election_id
-        return self.cosign_latest()
 
     def round(self) -> Round:
-        """Read the board's newest checkpoint, process it, post, compare with peers.
-        ForkDetected (recorded) ends the witness; everything else is reported in the Round."""
+        """Read the board's newest checkpoint and verify it, compare with the peers, and only
+        then cosign and post. ForkDetected (recorded) ends the witness — before it cosigns a
+        checkpoint that contradicts one a peer holds; everything else is in the Round."""
         if self.evidence is not None:
             raise Halted("this witness found evidence of a fork; it cosigns nothing")
         head: Checkpoint | None = None
         refused: Refused | None = None
         error: FollowError | None = None
         size = self.copy.size
-        cosigned: Cosignature | None = None
         try:
             head = self.board.checkpoint()
-            cosigned = self.process(head)
+            self.verify(head)
         except NotFound:
             log.info("the board has no signed checkpoint yet")
         except Refused as e:
@@ -228,9 +234,9 @@ class Witness:
         except RemoteError as e:
             error = e
             log.warning("could not read the board: %s", e)
-        cosigned = cosigned or self.cosign_latest()  # a crash between storing and cosigning
-        posted = self.post()
         peer_errors = self.gossip()
+        cosigned = self.cosign_latest()
+        posted = self.post()
         synced = Synced(entries=self.copy.size - size)
         return Round(head, synced, cosigned, refused, error, posted, peer_errors)
 
@@ -249,7 +255,7 @@ class Witness:
             except (RemoteError, Refused) as e:
                 problems.append(f"peer {peer.url}: {e}")
                 log.warning("peer %s: %s", peer.url, e)
-        for url, cp in list(self._pending.items()):
+        for url, cp in list(self._pending.values()):
             if self.copy.latest is not None and cp.size <= self.copy.latest.size:
                 try:
                     self._compare(url, cp, None)
@@ -261,7 +267,17 @@ class Witness:
     def _gossip_one(self, peer: WitnessClient) -> None:
         head = peer.head()
         own = self.copy.election_id
-        if head.checkpoint is None or head.cosignature is None or own is None:
+        if own is None:
+            return
+        for ev in peer.evidence():  # a peer's evidence: its checkpoints, against this copy
+            for cp in (ev.first, ev.second):
+                if cp.election_id == own:
+                    try:
+                        self.copy.check_signed(cp)
+                    except Refused:
+                        continue
+                    self._compare(peer.url, cp, None)
+        if head.checkpoint is None or head.cosignature is None:
             return
         cp, cs = head.checkpoint, head.cosignature
         if head.election != own or cp.election_id != own:
@@ -289,10 +305,10 @@ class Witness:
                 raise ForkDetected(Evidence(ev.kind, f"peer witness {url}: {ev.reason}",
                                             ev.first, ev.second, ev.prefix_root, ev.proof))
             self._agreed.add((url, cp.message()))
-            self._pending.pop(url, None)
+            self._pending.pop(cp.message(), None)
             return
-        self._pending[url] = cp  # compared again once the copy reaches its size
-        if peer is None or latest.size == 0:
+        self._pending[cp.message()] = (url, cp)  # compared again, root to root, once the copy reaches its size
+        if peer is None or latest.size == 0 or (url, cp.message(), latest.size) in self._proved:
             return
         pp = peer.prefix_proof(latest.size, cp.size)
         try:
@@ -301,9 +317,8 @@ class Witness:
             log.warning("peer %s: its consistency proof %d→%d fails (%s); comparing once this "
                         "copy reaches size %d", url, latest.size, cp.size, e.reason, cp.size)
             return
-        if pp.prefix_root == latest.root:
-            self._agreed.add((url, cp.message()))
-            self._pending.pop(url, None)
+        if pp.prefix_root == latest.root:  # consistent so far; still pending for its own size
+            self._proved.add((url, cp.message(), latest.size))
             return
         ev = Evidence(INCONSISTENT, f"peer witness {url} cosigned a checkpoint of size "
                       f"{cp.size} whose tree has root {pp.prefix_root.hex()} at size "
