@@ -102,6 +102,22 @@ def test_serve_witness_and_mirror_processes(tmp_path: Path) -> None:
         assert got is not None and int(got.group(1).replace(",", "")) >= size, mirror.stdout
         lines = (tmp_path / "m" / "cosignatures.jsonl").read_text().splitlines()
         assert lines and all(json.loads(x)["witness"] == pub for x in lines)
+
+        # a following mirror picks up a later ballot once it is witnessed; SIGTERM stops it
+        follower = start("mirror", url, tmp_path / "m", "--follow", "--interval", "0.2")
+        try:
+            r = httpx.post(url + "/api/ballots", content=el.ballot(3, [1]).bytes, headers=JSON,
+                           timeout=30)
+            assert r.status_code == 201, r.text
+            later = r.json()["index"] + 1
+            state = tmp_path / "m" / "record-state.json"
+            wait_for("the mirror's record to reach the later ballot", follower,
+                     lambda: json.loads(state.read_text())["size"] >= later)
+        finally:
+            follower.send_signal(signal.SIGTERM)
+            out, err = follower.communicate(timeout=60)
+        assert follower.returncode == 0, err
+        assert "record up to size" in out, out
     finally:
         if witness is not None:
             rc, out, err = stop(witness)
