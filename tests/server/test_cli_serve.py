@@ -63,3 +63,19 @@ def test_organizer_create_states_the_booth_fingerprint(tmp_path: Path) -> None:
     rc, _, _ = run(*common, "--board", tmp_path / "d.sqlite")
     with SQLiteStore(tmp_path / "d.sqlite") as s:
         assert "booth" not in parse_canonical(s.entry(0))
+
+
+def test_serve_by_url_and_read_only(tmp_path: Path) -> None:
+    pg = "postgresql://postgres:s3cret-pw@127.0.0.1:5432/test?schema=x"
+    line = one_line_error("serve", "--db", pg)
+    assert "--board-key" in line and "s3cret-pw" not in line
+    assert "no board at" in one_line_error("serve", "--db", f"sqlite://{tmp_path}/none.sqlite",
+                                           "--read-only")
+    db = tmp_path / "board.sqlite"
+    SQLiteStore(db).close()
+    assert "board key file" in one_line_error("serve", "--db", f"sqlite://{db}")
+    assert "board key file" in one_line_error("serve", "--db", db, "--board-key",
+                                              tmp_path / "missing.key.json")
+    (tmp_path / "bad.key.json").write_text(json.dumps({"role": "organizer"}))
+    assert "is not a board key file" in one_line_error("serve", "--db", db, "--board-key",
+                                                       tmp_path / "bad.key.json")

@@ -256,16 +256,22 @@ def proxy(pg_base_url: str) -> Iterator[Proxy]:
     p.close()
 
 
+PASSWORD = "hunter2-not-for-logs"
+"""The test database trusts 127.0.0.1, so a password in the URL is ignored there: it is only
+there to show that no log line repeats it."""
+
+
 def through(url: str, port: int) -> str:
-    """`url` with its host and port replaced by 127.0.0.1:port."""
+    """`url` with its host and port replaced by 127.0.0.1:port, and a password."""
     u = urlsplit(url)
-    user = f"{u.username}@" if u.username else ""
-    return u._replace(netloc=f"{user}127.0.0.1:{port}").geturl()
+    return u._replace(netloc=f"{u.username or 'postgres'}:{PASSWORD}@127.0.0.1:{port}").geturl()
 
 
 def test_postgres_cut_and_restored_serves_again_without_a_restart(
         pg_url: str, proxy: Proxy, make_election: Callable[..., Election],
-        serve: Callable[..., TestClient], tmp_path: Path) -> None:
+        serve: Callable[..., TestClient], tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="hamaporsi")
     el = make_election(pg_url, voters=4)
     c = serve(el, db=through(pg_url, proxy.port))
     sent: list[tuple[EncryptedBallot, int]] = []
@@ -292,5 +298,8 @@ def test_postgres_cut_and_restored_serves_again_without_a_restart(
     tick(c)
     assert c.get(f"/api/ballots/{waiting.tracking_code.hex()}").json()["status"] == "included"
     c.__exit__(None, None, None)
+    assert "database" in caplog.text and "unavailable" in caplog.text  # the outage is logged
+    assert f":***@127.0.0.1:{proxy.port}" in caplog.text  # where, without the password
+    assert PASSWORD not in caplog.text
     assert sorted(i for _, i in sent) == list(range(sent[0][1], sent[0][1] + 5))
     finish_and_verify(el, tmp_path / "record", sent)
