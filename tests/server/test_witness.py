@@ -25,9 +25,10 @@ from verify.witnessed import KEYS, WITNESSES, policy, witnessed_election
 
 
 @pytest.fixture
-def wel(tmp_path: Path) -> Iterator[Election]:
-    """An open election whose manifest lists witnesses 0, 1, 2 with threshold 2."""
-    el = witnessed_election(tmp_path / "board.sqlite", policy(3, 2), voters=4)
+def wel(board_url: str) -> Iterator[Election]:
+    """An open election whose manifest lists witnesses 0, 1, 2 with threshold 2, on SQLite and
+    on PostgreSQL."""
+    el = witnessed_election(board_url, policy(3, 2), voters=4)  # type: ignore[arg-type]
     el.open()
     el.store.close()
     yield el
