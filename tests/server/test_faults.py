@@ -124,16 +124,19 @@ def test_reads_during_an_outage_are_503_and_the_board_thread_lives_on(
 
 
 def test_driver_errors_that_slip_through_are_503(opened: Election, client: TestClient) -> None:
+    import psycopg
     service = client.app.state.service  # type: ignore[attr-defined]
     real = service.results_json
+    for error in (sqlite3.OperationalError("disk I/O error"),
+                  psycopg.OperationalError("server closed the connection unexpectedly")):
 
-    def disk(*_: Any) -> bytes:
-        raise sqlite3.OperationalError("disk I/O error")
+        def fault(*_: Any) -> bytes:
+            raise error
 
-    service.results_json = disk
-    unavailable(client.get("/api/results"))
-    service.results_json = real
-    assert client.get("/api/results").status_code == 200
+        service.results_json = fault
+        unavailable(client.get("/api/results"))
+        service.results_json = real
+        assert client.get("/api/results").status_code == 200
 
 
 def test_logged_faults_never_show_the_database_password() -> None:
