@@ -1,5 +1,6 @@
-"""Time and size to mirror a board over HTTP (issue 4): `hamaporsi mirror URL DIR` against a
-read-only `hamaporsi serve` of a simulated record.
+"""Time and size to mirror a board over HTTP, and a witness's cost per checkpoint (issue 4):
+`hamaporsi mirror URL DIR` and `Witness.process` against a read-only `hamaporsi serve` of a
+simulated record.
 
     .venv/bin/python bench/simulate…  (or any record dir with entries.jsonl, checkpoints.jsonl)
     .venv/bin/python bench/mirror_bench.py --record /work/bench-data/sim1m
@@ -10,6 +11,11 @@ read-only `hamaporsi serve` of a simulated record.
 3. Runs `hamaporsi mirror http://127.0.0.1:PORT DIR` into an empty DIR and times it: wall
    time, entries/s, the mirror's peak memory (its VmHWM), the size of DIR; then runs it once more
    (nothing new: the cost of a poll) and `hamaporsi verify DIR` is left to the reader.
+4. A witness (follow.witness.Witness, in this process) follows the same server checkpoint by
+   checkpoint from the start of the log for --witness-checkpoints checkpoints (the record's,
+   one per 1,000 entries by default): for each, fetch the new entries and the consistency
+   proof, check them, append them to its copy and cosign (with an fsync). Per checkpoint:
+   median, p90 and max wall time; CPU time of the witness.
 Only 127.0.0.1 is contacted. Results go to bench/mirror_results.json.
 """
 
@@ -34,6 +40,9 @@ sys.path.insert(0, str(BENCH))
 from machine import machine_info  # noqa: E402
 
 from hamaporsi.board.sqlite import SQLiteStore  # noqa: E402
+from hamaporsi.crypto import bip340  # noqa: E402
+from hamaporsi.follow.remote import BoardClient  # noqa: E402
+from hamaporsi.follow.witness import Witness  # noqa: E402
 from hamaporsi.protocol.checkpoint import Checkpoint  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -107,12 +116,43 @@ def run_mirror(url: str, out: Path) -> dict[str, Any]:
                     peak = max(peak, int(line.split()[1]))
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
     stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"mirror failed ({proc.returncode}): {stderr.decode()[-2000:]}")
     return {"seconds": wall, "peak_mib": peak / 1024, "stdout_tail": stdout.decode()[-300:]}
+
+
+def witness_cost(url: str, record: Path, n: int, out: Path) -> dict[str, Any]:
+    """A fresh witness processes the record's first `n` checkpoints in order; time each."""
+    shutil.rmtree(out, ignore_errors=True)
+    cps = [Checkpoint.from_json(json.loads(line)) for line in
+           (record / "checkpoints.jsonl").read_text().splitlines()[:n + 1] if line]
+    times: list[float] = []
+    sizes: list[int] = []
+    with BoardClient(url) as board:
+        w = Witness(out, bip340.generate_secret(), board)
+        try:
+            w.process(cps[0])  # the setup entries and the first ballots: not timed
+            prev = cps[0].size
+            cpu0 = time.process_time()
+            for cp in cps[1:]:
+                t = time.perf_counter()
+                cs = w.process(cp)
+                times.append(time.perf_counter() - t)
+                if cs is None:
+                    raise SystemExit(f"the witness did not cosign the checkpoint at {cp.size}")
+                sizes.append(cp.size - prev)
+                prev = cp.size
+            cpu = time.process_time() - cpu0
+        finally:
+            w.close()
+    s = sorted(times)
+    return {"checkpoints": len(times), "entries_per_checkpoint": sum(sizes) / len(sizes),
+            "median_ms": s[len(s) // 2] * 1e3, "p90_ms": s[int(len(s) * 0.9)] * 1e3,
+            "max_ms": s[-1] * 1e3, "cpu_ms_per_checkpoint": cpu / len(times) * 1e3,
+            "us_per_entry": sum(times) / sum(sizes) * 1e6}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--voters", type=int, default=0, help="simulate a record of N voters")
     ap.add_argument("--work", type=Path, default=BENCH / "data" / "mirror")
     ap.add_argument("--out", type=Path, default=BENCH / "mirror_results.json")
+    ap.add_argument("--witness-checkpoints", type=int, default=200)
     a = ap.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
     record = a.record
@@ -147,13 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out, ignore_errors=True)
         first = run_mirror(url, out)
         again = run_mirror(url, out)
+        wit = witness_cost(url, record, a.witness_checkpoints, a.work / "witness-out")
     finally:
         server.terminate()
         server.wait(60)
     size_bytes = du(out)
     res = {"entries": size, "record_bytes": (record / "entries.jsonl").stat().st_size,
            "server_start_s": start_s, "mirror": first, "mirror_again": again,
-           "mirror_dir_bytes": size_bytes, "entries_per_s": size / first["seconds"],
+           "mirror_dir_bytes": size_bytes, "witness": wit, "entries_per_s": size / first["seconds"],
            "machine": machine_info(), "load_before": os.getloadavg(),
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                     capture_output=True, text=True).stdout.strip()}
@@ -163,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
           f"| {size:,} | {first['seconds']:.0f} s | {res['entries_per_s']:,.0f} | "
           f"{first['peak_mib']:.0f} | {size_bytes / 2**20:,.0f} MiB | "
           f"{again['seconds']:.1f} s |")
+    print(f"witness: {wit['checkpoints']} checkpoints of {wit['entries_per_checkpoint']:,.0f} "
+          f"entries: median {wit['median_ms']:.0f} ms, p90 {wit['p90_ms']:.0f} ms, max "
+          f"{wit['max_ms']:.0f} ms; CPU {wit['cpu_ms_per_checkpoint']:.0f} ms per checkpoint; "
+          f"{wit['us_per_entry']:.0f} µs per entry")
     return 0
 
 
