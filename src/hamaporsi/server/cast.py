@@ -126,6 +126,7 @@ class Caster:
                            f"{retry} s", {"Retry-After": str(retry)})
 
     def _receipt(self, index: int, data: bytes, tracking: bytes) -> bytes:
+        """The pending receipt of a stored entry: the same for a cast and for its retry."""
         return dumps({"index": index, "leaf_hash": leaf_hash(data).hex(), "status": "pending",
                       "tracking_code": tracking.hex()})
 
@@ -177,5 +178,6 @@ class Caster:
 
 
 def read_only() -> ApiError:
+    """The refusal of every POST on a read-only server (a mirror's copy)."""
     return ApiError.of("read_only", "this server serves a read-only copy of the board (a "
                                     "mirror): cast at the election's casting server")
