@@ -3,7 +3,6 @@ from them, an election whose manifest lists witnesses, fast client limits, canne
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
-import support.election as support_election
 from hamaporsi.follow.http import Limits
 from hamaporsi.protocol import merkle
 from hamaporsi.protocol.checkpoint import Checkpoint
@@ -56,13 +54,8 @@ class Record:
 
 def witnessed_election(path: Path, keys: list[bytes], threshold: int, **kw: object) -> Election:
     """support.election.Election with a manifest that lists `keys` as its witnesses."""
-    original = support_election.build_manifest
-    support_election.build_manifest = functools.partial(  # type: ignore[assignment]
-        original, witnesses=WitnessPolicy(tuple(keys), threshold))
-    try:
-        return Election(path, **kw)  # type: ignore[arg-type]
-    finally:
-        support_election.build_manifest = original  # type: ignore[assignment]
+    return Election(path, witnesses=WitnessPolicy(tuple(keys), threshold),
+                    **kw)  # type: ignore[arg-type]
 
 
 def body(data: bytes, status: int = 200, **headers: str) -> Callable[[Request], Response]:

@@ -12,6 +12,7 @@ from hamaporsi.board.open import open_store
 from hamaporsi.crypto import bip340
 from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
 from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
+from hamaporsi.protocol.cosignature import WitnessPolicy
 from hamaporsi.protocol.credentials import Credential, credential_entries
 from hamaporsi.protocol.manifest import Text, build_manifest, parse_manifest
 from hamaporsi.protocol.signing import sign_entry
@@ -29,7 +30,7 @@ class Election:
     def __init__(self, path: Path, *, options: int = 3, lo: int = 1, hi: int = 1,
                  voters: int = 4, trustees: int = 3, threshold: int = 2,
                  question: Text | None = None, option_texts: list[Text] | None = None,
-                 booth: bytes | None = None) -> None:
+                 booth: bytes | None = None, witnesses: WitnessPolicy | None = None) -> None:
         self.path = path
         self.organizer, self.registrar, self.board_secret = (bip340.generate_secret()
                                                              for _ in range(3))
@@ -43,7 +44,7 @@ class Election:
             registrar_key=bip340.public_key(self.registrar),
             board_key=bip340.public_key(self.board_secret),
             trustees=[k.public_info(f"T{i}") for i, k in enumerate(self.tkeys, 1)],
-            threshold=threshold, booth=booth)
+            threshold=threshold, booth=booth, witnesses=witnesses)
         self.manifest = m = parse_manifest(sign_entry(unsigned, self.organizer))
         self.store = open_store(path)
         self.eb = ElectionBoard(self.store, self.board_secret, m.hash.hex())

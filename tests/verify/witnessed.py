@@ -5,13 +5,10 @@ with a "witnesses" field, and cosignatures.jsonl written as the board's export w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
-import support.election
 from hamaporsi.crypto import bip340
 from hamaporsi.crypto.group import ORDER, scalar_bytes
 from hamaporsi.protocol.canonical import parse_canonical
@@ -37,22 +34,9 @@ def policy(n: int = 3, threshold: int = 2) -> WitnessPolicy:
     return WitnessPolicy(tuple(KEYS[:n]), threshold)
 
 
-@contextmanager
-def manifest_witnesses(p: WitnessPolicy) -> Iterator[None]:
-    """While active, `Election(...)` builds its manifest with the "witnesses" field `p`."""
-    original = support.election.build_manifest
-
-    def build(**kw: Any) -> dict[str, Any]:
-        return original(**kw, witnesses=p)
-
-    with mock.patch.object(support.election, "build_manifest", build):
-        yield
-
-
 def witnessed_election(path: Path, p: WitnessPolicy, **kw: Any) -> Election:
     """`Election(path, **kw)` whose manifest names the witnesses of `p`."""
-    with manifest_witnesses(p):
-        return Election(path, **kw)
+    return Election(path, witnesses=p, **kw)
 
 
 def record_checkpoints(record: Path) -> list[Checkpoint]:

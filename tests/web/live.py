@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-from contextlib import nullcontext
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from hamaporsi.protocol.merkle import leaf_hash, verify_inclusion
 from hamaporsi.server.bundle import bundle_hash
 
 from support.election import Election
-from verify.witnessed import manifest_witnesses
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "web" / "dist"
@@ -148,9 +146,9 @@ def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
     manifest's checkpoint witnesses (spec §5.2), none by default."""
     tmp.mkdir(parents=True, exist_ok=True)
     db = tmp / "board.sqlite"
-    with manifest_witnesses(witnesses) if witnesses is not None else nullcontext():
-        el = Election(db, voters=voters, question=QUESTION,
-                      option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(web))
+    el = Election(db, voters=voters, question=QUESTION,
+                  option_texts=options or [*OPTIONS, BLANK], booth=bundle_hash(web),
+                  witnesses=witnesses)
     el.open()
     el.store.close()
     key = db.with_suffix(".key.json")
