@@ -90,7 +90,10 @@ class FakeBoard:
 
     def checkpoints(self, request: Request) -> Response:
         limit = int(request.query_params.get("limit", "20"))
-        return _json({"checkpoints": [c.to_json() for c in self.view.checkpoints[::-1][:limit]]})
+        after = request.query_params.get("after")
+        cps = (self.view.checkpoints[::-1] if after is None else
+               [c for c in self.view.checkpoints if c.size > int(after)])
+        return _json({"checkpoints": [c.to_json() for c in cps[:limit]]})
 
     def entries(self, request: Request) -> Response:
         start = int(request.query_params.get("start", "0"))

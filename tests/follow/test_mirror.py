@@ -175,3 +175,25 @@ def test_mirror_command(tmp_path: Path, record: Record, fake: Fake,
     assert "root_mismatch" in capsys.readouterr().err
     assert main(["mirror", "http://127.0.0.1:9", str(tmp_path / "x"), "--retries", "0"]) == 1
     assert "board:" in capsys.readouterr().err
+
+
+def test_mirror_pages_through_more_checkpoints_than_one_listing(
+        tmp_path: Path, record: Record, fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board with more checkpoints than one listing returns: the mirror still stores every
+    one of them (paging with ?after=), and a later round adds only what is new."""
+    import hamaporsi.follow.mirror as mirror_module
+    monkeypatch.setattr(mirror_module, "LIST", 2)
+    board, url = fake(record.view(14, 16, 18, 20, 22, 24))
+    with BoardClient(url, FAST) as client:
+        m = Mirror(tmp_path / "m", client)
+        try:
+            run = m.sync()
+            assert run.checkpoints == 6 and m.copy.sizes() == [14, 16, 18, 20, 22, 24]
+            board.view = record.view(14, 16, 18, 20, 22, 24, 30, 32, 34, 38)
+            run = m.sync()
+            assert m.copy.sizes()[-4:] == [30, 32, 34, 38] and run.checkpoints == 10
+            assert any("after=24" in q for q in board.view.requests)
+        finally:
+            m.close()
+    lines = (tmp_path / "m" / "checkpoints.jsonl").read_text().splitlines()
+    assert [json.loads(x)["size"] for x in lines] == [14, 16, 18, 20, 22, 24, 30, 32, 34, 38]

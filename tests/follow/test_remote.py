@@ -142,8 +142,27 @@ def test_checkpoints_newest_first_returned_increasing() -> None:
     a = sign_checkpoint(SECRET, "aa" * 32, 3, b"\x02" * 32, 1)
     got = board(lambda r: js({"checkpoints": [CP.to_json(), a.to_json()]})).checkpoints(5)
     assert got == [a, CP]
-    with pytest.raises(BadResponse, match="strictly decreasing"):
+    with pytest.raises(BadResponse, match="strictly in order"):
         board(lambda r: js({"checkpoints": [a.to_json(), CP.to_json()]})).checkpoints(5)
+
+
+def test_checkpoints_after_pages_oldest_first_and_checks_the_order() -> None:
+    cps = [sign_checkpoint(SECRET, "aa" * 32, n, b"\x02" * 32, n) for n in range(1, 8)]
+    asked: list[str] = []
+
+    def page(r: httpx.Request) -> httpx.Response:
+        asked.append(r.url.query.decode())
+        after, limit = int(r.url.params["after"]), int(r.url.params["limit"])
+        return js({"checkpoints": [c.to_json() for c in cps if c.size > after][:limit]})
+
+    assert board(page).checkpoints_after(-1, page=3) == cps
+    assert asked == ["limit=3&after=-1", "limit=3&after=3", "limit=3&after=6"]
+    assert board(page).checkpoints_after(5, page=3) == cps[5:]
+    with pytest.raises(BadResponse, match="strictly in order"):  # newest first is not a page
+        board(lambda r: js({"checkpoints": [cps[1].to_json(), cps[0].to_json()]})
+              ).checkpoints(5, after=0)
+    with pytest.raises(BadResponse, match="asked for sizes after 4"):
+        board(lambda r: js({"checkpoints": [cps[2].to_json()]})).checkpoints(5, after=4)
 
 
 def test_split_entries_keeps_the_exact_bytes() -> None:

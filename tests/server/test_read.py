@@ -187,7 +187,27 @@ def test_bad_consistency_parameters_are_400(query: str, client: TestClient) -> N
     error_of(client.get(f"/api/board/proofs/consistency?{query}"), 400, "bad_request")
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x"])
+def test_checkpoints_after_pages_every_checkpoint_oldest_first(opened: Election,
+                                                               client: TestClient) -> None:
+    sizes = []
+    for voter in range(4):
+        cast(client, opened.ballot(voter, [1]).bytes)
+        tick(client)
+        sizes.append(client.get("/api/board/checkpoint").json()["size"])
+    assert sizes == sorted(set(sizes))
+
+    def page(after: int, limit: int) -> list[int]:
+        r = client.get(f"/api/board/checkpoints?after={after}&limit={limit}")
+        return [c["size"] for c in r.json()["checkpoints"]]
+
+    assert page(-1, 1000) == sizes
+    assert page(-1, 2) == sizes[:2] and page(sizes[1], 2) == sizes[2:]
+    assert page(sizes[0] - 1, 1) == sizes[:1] and page(sizes[-1], 5) == []
+    newest = [c["size"] for c in client.get("/api/board/checkpoints?limit=2").json()["checkpoints"]]
+    assert newest == sizes[:-3:-1]  # without `after`: newest first, as before
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "after=-2", "after=x"])
 def test_bad_checkpoint_limit_is_400(query: str, client: TestClient) -> None:
     error_of(client.get(f"/api/board/checkpoints?{query}"), 400, "bad_request")
 

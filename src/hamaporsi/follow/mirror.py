@@ -16,7 +16,7 @@ from .record import RecordState, RecordWriter
 from .remote import BoardClient
 
 LIST = 1000
-"""Checkpoints asked for per round (the board's API lists at most the newest 1000)."""
+"""Checkpoints asked for per page (the board's API lists at most 1000 per request)."""
 REFRESH = 8
 """Besides new checkpoints, the newest this many are asked for late cosignatures each round."""
 
@@ -53,7 +53,7 @@ class Mirror:
         record files. Raises Refused / ForkDetected / RemoteError (nothing of a refused
         checkpoint is stored)."""
         try:
-            cps = self.board.checkpoints(LIST)
+            cps = self.listed()
         except NotFound:
             cps = []
         synced = self.copy.sync(self.board, cps, progress)
@@ -64,6 +64,18 @@ class Mirror:
         return MirrorRun(synced, added, ignored, self.copy.size, len(self.copy.sizes()), rec,
                          sum(p.stat().st_size for p in self.dir.glob(DB + "*")) if db.exists()
                          else 0)
+
+    def listed(self) -> list[Checkpoint]:
+        """The board's newest LIST checkpoints (those the copy holds too are compared with it:
+        a same-size checkpoint with another root is a fork), preceded, when they do not reach
+        back to the copy's latest, by every checkpoint in between, paged oldest first."""
+        newest = self.board.checkpoints(LIST)
+        latest = self.copy.latest
+        after = latest.size if latest is not None else -1
+        if len(newest) < LIST or newest[0].size <= after + 1:
+            return newest
+        older = [c for c in self.board.checkpoints_after(after, LIST) if c.size < newest[0].size]
+        return older + newest
 
     def _cosignatures(self, new: tuple[Checkpoint, ...]) -> tuple[int, int]:
         """Fetch, verify (listed witness, valid signature, this exact checkpoint) and store the

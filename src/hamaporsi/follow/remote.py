@@ -178,18 +178,34 @@ class BoardClient:
         """GET /api/board/checkpoint: the latest signed checkpoint (NotFound if none yet)."""
         return parse_checkpoint(self.http.get_json("/api/board/checkpoint"), "checkpoint")
 
-    def checkpoints(self, limit: int = 1000) -> list[Checkpoint]:
-        """GET /api/board/checkpoints: the newest `limit` checkpoints, in increasing size."""
-        o = _obj(self.http.get_json("/api/board/checkpoints", {"limit": limit}),
-                 {"checkpoints"}, "checkpoints")
+    def checkpoints(self, limit: int = 1000, after: int | None = None) -> list[Checkpoint]:
+        """GET /api/board/checkpoints, in increasing size: the newest `limit`, or with
+        `after` the first `limit` of size > after (a page of every checkpoint)."""
+        params = {"limit": limit} if after is None else {"limit": limit, "after": after}
+        o = _obj(self.http.get_json("/api/board/checkpoints", params), {"checkpoints"},
+                 "checkpoints")
         raw = o["checkpoints"]
         if not isinstance(raw, list) or len(raw) > limit:
             raise BadResponse(f"checkpoints: expected a list of at most {limit}")
         cps = [parse_checkpoint(c, f"checkpoints[{i}]") for i, c in enumerate(raw)]
-        cps.reverse()
+        if after is None:
+            cps.reverse()
+        order = "newest first" if after is None else "oldest first"
         if any(a.size >= b.size for a, b in zip(cps, cps[1:])):
-            raise BadResponse("checkpoints: sizes are not strictly decreasing (newest first)")
+            raise BadResponse(f"checkpoints: sizes are not strictly in order ({order})")
+        if after is not None and cps and cps[0].size <= after:
+            raise BadResponse(f"checkpoints: asked for sizes after {after}, got {cps[0].size}")
         return cps
+
+    def checkpoints_after(self, after: int, page: int = 1000) -> list[Checkpoint]:
+        """Every checkpoint of size > `after`, in increasing size, a page at a time."""
+        out: list[Checkpoint] = []
+        while True:
+            got = self.checkpoints(page, after=after)
+            out.extend(got)
+            if len(got) < page:
+                return out
+            after = got[-1].size
 
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries [start, end) (at most MAX_PAGE) as the exact bytes sent; BadResponse unless

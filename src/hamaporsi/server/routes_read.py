@@ -53,11 +53,15 @@ def router(service: BoardService) -> APIRouter:
         return ok(await service.call(service.checkpoint_json))
 
     @r.get("/api/board/checkpoints", tags=["board"], response_model=None,
-           summary="Recent signed checkpoints, newest first",
+           summary="Signed checkpoints: the newest first, or with `after` every one in order",
+           description="Without `after`: the newest `limit`, newest first. With `after=S`: "
+                       "the first `limit` of size > S, oldest first (`after=-1` from the "
+                       "start), so that a mirror can page through every checkpoint.",
            responses={200: {"model": Checkpoints}, **errors(400, 503)})
     async def checkpoints(
-            limit: Annotated[int, Query(ge=1, le=MAX_CHECKPOINTS)] = 20) -> Response:
-        return ok(await service.call(service.checkpoints_json, limit))
+            limit: Annotated[int, Query(ge=1, le=MAX_CHECKPOINTS)] = 20,
+            after: Annotated[int | None, Query(ge=-1, le=MAX_INT)] = None) -> Response:
+        return ok(await service.call(service.checkpoints_json, limit, after))
 
     @r.get("/api/board/entries", tags=["board"], response_model=None,
            summary=f"Entries [start, end) as their exact bytes, at most {MAX_ENTRIES}",

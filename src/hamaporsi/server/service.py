@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import bisect
 import json
 import logging
 from collections.abc import Callable
@@ -412,10 +413,16 @@ class BoardService:
             raise ApiError.of("no_checkpoint", "the board has signed no checkpoint yet")
         return dumps(self._cps[-1].to_json())
 
-    def checkpoints_json(self, limit: int) -> bytes:
+    def checkpoints_json(self, limit: int, after: int | None = None) -> bytes:
+        """The newest `limit` checkpoints, newest first; with `after`, the first `limit` of
+        size > after, oldest first (so that a mirror can page through all of them)."""
         self.sync()
-        newest = self._cps[::-1][:limit]
-        return dumps({"checkpoints": [cp.to_json() for cp in newest]})
+        if after is None:
+            chosen = self._cps[::-1][:limit]
+        else:
+            lo = bisect.bisect_right(self._cps, after, key=lambda cp: cp.size)
+            chosen = self._cps[lo:lo + limit]
+        return dumps({"checkpoints": [cp.to_json() for cp in chosen]})
 
     def entries_json(self, start: int, end: int | None) -> bytes:
         """Entries [start, end) as their exact stored bytes, at most MAX_ENTRIES, and only those
