@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import bisect
 import json
 import logging
 from collections.abc import Callable
