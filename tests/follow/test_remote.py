@@ -184,10 +184,28 @@ def test_split_entries_keeps_the_exact_bytes() -> None:
 def test_entries_count_and_range() -> None:
     c = board(lambda r: httpx.Response(200, content=b'{"entries":[{"a":1}],"start":0}'))
     assert c.entries(0, 1) == [b'{"a":1}']
-    with pytest.raises(BadResponse, match="got 1 entries"):
-        c.entries(0, 2)
+    assert c.entries(0, 2) == [b'{"a":1}']  # a page the board cut at its byte budget
+    two = board(lambda r: httpx.Response(200, content=b'{"entries":[{"a":1},{"b":2}],"start":0}'))
+    with pytest.raises(BadResponse, match="got 2 entries"):  # more than asked for
+        two.entries(0, 1)
+    empty = board(lambda r: httpx.Response(200, content=b'{"entries":[],"start":0}'))
+    with pytest.raises(BadResponse, match="got 0 entries"):  # nothing would never finish
+        empty.entries(0, 2)
     with pytest.raises(ValueError):
         c.entries(0, 1001)
+
+
+def test_entry_pages_continue_after_a_short_page() -> None:
+    log = [f'{{"n":{i}}}'.encode() for i in range(10)]
+
+    def short_pages(r: httpx.Request) -> httpx.Response:  # at most 3 per answer
+        lo, hi = int(r.url.params["start"]), int(r.url.params["end"])
+        rows = log[lo:min(hi, lo + 3)]
+        return httpx.Response(200, content=b'{"entries":[' + b",".join(rows) + b'],"start":'
+                              + str(lo).encode() + b"}")
+
+    pages = list(board(short_pages).entry_pages(1, 10, page=5))
+    assert [len(p) for p in pages] == [3, 3, 3] and [e for p in pages for e in p] == log[1:]
 
 
 def test_consistency_shape() -> None:

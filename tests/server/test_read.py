@@ -145,6 +145,19 @@ def test_bad_entry_ranges_are_400(query: str, opened: Election, client: TestClie
     error_of(client.get(f"/api/board/entries?{query}"), 400, "bad_request")
 
 
+def test_a_page_stops_at_its_byte_budget_but_holds_one_entry(
+        opened: Election, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hamaporsi.server import service
+    tick(client)
+    whole = client.get("/api/board/entries?start=0").json()["entries"]
+    sizes = [len(canonical_bytes(e)) for e in whole]
+    monkeypatch.setattr(service, "PAGE_BYTES", sizes[1] + sizes[2])
+    assert len(client.get("/api/board/entries?start=1").json()["entries"]) == 2
+    monkeypatch.setattr(service, "PAGE_BYTES", 1)  # smaller than any entry: still one
+    page = client.get("/api/board/entries?start=3").json()
+    assert page["entries"] == whole[3:4] and page["start"] == 3
+
+
 def test_at_most_max_entries_per_call(opened: Election, client: TestClient,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from hamaporsi.server import service

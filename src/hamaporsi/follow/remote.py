@@ -208,8 +208,9 @@ class BoardClient:
             after = got[-1].size
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        """Entries [start, end) (at most MAX_PAGE) as the exact bytes sent; BadResponse unless
-        exactly that many came back."""
+        """Entries [start, start + k) for some 1 ≤ k ≤ end − start (at most MAX_PAGE; the board
+        stops a page early at its byte budget) as the exact bytes sent; BadResponse if none or
+        too many came back."""
         if not 0 <= start <= end or end - start > MAX_PAGE:
             raise ValueError(f"bad entries page [{start}, {end})")
         body = self.http.get_ok("/api/board/entries", {"start": start, "end": end},
@@ -217,14 +218,18 @@ class BoardClient:
         got_start, items = split_entries(body)
         if got_start != start:
             raise BadResponse(f"entries: asked from {start}, the answer starts at {got_start}")
-        if len(items) != end - start:
+        if len(items) > end - start or (not items and end > start):
             raise BadResponse(f"entries: asked for [{start}, {end}), got {len(items)} entries")
         return items
 
     def entry_pages(self, start: int, end: int, page: int = MAX_PAGE) -> Iterator[list[bytes]]:
-        """Entries [start, end) in pages of at most `page`."""
-        for lo in range(start, end, page):
-            yield self.entries(lo, min(lo + page, end))
+        """Entries [start, end) in pages of at most `page` (shorter where the board cut one at
+        its byte budget)."""
+        lo = start
+        while lo < end:
+            got = self.entries(lo, min(lo + page, end))
+            yield got
+            lo += len(got)
 
     def consistency(self, old: int, new: int) -> list[bytes]:
         """GET /api/board/proofs/consistency: the RFC 9162 proof from size `old` to `new`."""

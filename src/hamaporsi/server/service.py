@@ -45,6 +45,9 @@ PUBLIC_PHASE = {"manifest": "setup", "ceremony": "setup", "credentials": "setup"
 
 MAX_ENTRIES = 1000
 """Most entries one GET /api/board/entries returns."""
+PAGE_BYTES = 4 << 20
+"""… and at most this many bytes of entries, but always at least one (an entry is ≤ 1 MiB):
+a page of credential chunks (660 KiB each at 10,000 keys) would otherwise weigh 660 MB."""
 MAX_CHECKPOINTS = 1000
 
 
@@ -426,7 +429,9 @@ class BoardService:
     def entries_json(self, start: int, end: int | None) -> bytes:
         """Entries [start, end) as their exact stored bytes, at most MAX_ENTRIES, and only those
         a signed checkpoint covers: an entry is published with the batch it was signed in, not
-        the moment it arrived (docs/security.md W3). Beyond the checkpoint: an empty list."""
+        the moment it arrived (docs/security.md W3). Beyond the checkpoint: an empty list.
+        The page stops early once it holds PAGE_BYTES (a prefix, at least one entry): clients
+        ask again from where it ended."""
         self.sync()
         if end is None:
             end = start + MAX_ENTRIES
@@ -435,7 +440,13 @@ class BoardService:
         if end - start > MAX_ENTRIES:
             raise ApiError.of("bad_request", f"at most {MAX_ENTRIES} entries per request")
         hi = min(end, self.covered)
-        rows = [data for _, data in self.eb.board.store.entries(start, hi)] if start < hi else []
+        rows: list[bytes] = []
+        weight = 0
+        for _, data in self.eb.board.store.entries(start, hi) if start < hi else ():
+            if rows and weight + len(data) > PAGE_BYTES:
+                break
+            rows.append(data)
+            weight += len(data)
         return b'{"entries":[' + b",".join(rows) + b'],"start":' + str(start).encode() + b"}"
 
     def consistency_json(self, old: int, new: int) -> bytes:
