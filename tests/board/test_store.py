@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from hamaporsi.board import postgres as postgres_mod
+from hamaporsi.board import sql_common
 from hamaporsi.board import sqlite as sqlite_mod
 from hamaporsi.board.open import open_store
 from hamaporsi.board.errors import (
@@ -39,8 +40,8 @@ def _cp(store: BoardStore, size: int, t: int = 1) -> Checkpoint:
 
 
 def _page(backend: Backend, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    """Stream `n` rows per query on the backend under test."""
-    monkeypatch.setattr(postgres_mod if backend.is_pg else sqlite_mod, "PAGE", n)
+    """Stream `n` rows per query on the backend under test (both share SqlStore's PAGE)."""
+    monkeypatch.setattr(sql_common, "PAGE", n)
 
 
 def test_implements_protocol(store: BoardStore) -> None:

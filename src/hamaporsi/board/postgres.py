@@ -21,8 +21,9 @@ Thread-safety: as SQLiteStore, one store object per thread or process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,18 +31,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from ..protocol.checkpoint import Checkpoint
-from ..protocol.errors import MalformedInput
-from ..protocol.merkle import leaf_hash
-from .errors import (
-    AppendOnlyViolation, BoardError, RangeError, SchemaVersionError, StoreCorrupted,
-    StoreUnavailable,
-)
+from .errors import AppendOnlyViolation, BoardError, SchemaVersionError, StoreUnavailable
 from .open import describe, postgres_parts
-from .sqlite import APPEND_ONLY, check_cosignature_args
-
-PAGE = 1024
-"""Rows fetched per query when streaming entries, checkpoints or cosignatures."""
+from .sql_common import APPEND_ONLY, SqlStore, check_cosignature_args
 
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT = "30s"
@@ -131,12 +123,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_INSERT_ENTRY = "INSERT INTO entries (idx, leaf_hash, data) VALUES (%s, %s, %s)"
-
 Conn = psycopg.Connection[tuple[Any, ...]]
 
 
-class PostgresStore:
+@functools.cache
+def _pg(query: str) -> str:
+    """A query of SqlStore (`?` placeholders) in psycopg's `%s` style."""
+    return query.replace("?", "%s")
+
+
+class PostgresStore(SqlStore[Conn]):
     """An append-only board log in a PostgreSQL schema; one connection, one thread."""
 
     def __init__(self, url: str) -> None:
@@ -150,7 +146,7 @@ class PostgresStore:
         self._closed = False
         try:
             if self.schema is None:
-                current = self._read_one("SELECT current_schema()")[0]
+                current = self._one("SELECT current_schema()")[0]
                 if current is None:
                     raise BoardError(f"{self.url}: no schema on the search_path to hold the board")
                 self.schema = str(current)
@@ -244,15 +240,22 @@ class PostgresStore:
                 raise BoardError(
                     f"PostgreSQL constraint failed: {e.diag.message_primary or e}") from e
 
-    def _read_one(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+    def _one(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         """First row of a read (None if none); faults as StoreUnavailable."""
         with self._guard():
-            return self.conn.execute(query, params, binary=True).fetchone()
+            return self.conn.execute(_pg(query), params, binary=True).fetchone()
 
-    def _read_all(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    def _all(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """All rows of a read; faults as StoreUnavailable."""
         with self._guard():
-            return self.conn.execute(query, params, binary=True).fetchall()
+            return self.conn.execute(_pg(query), params, binary=True).fetchall()
+
+    def _execute(self, c: Conn, query: str, params: tuple[Any, ...] = ()) -> Any:
+        return c.execute(_pg(query), params)
+
+    def _execute_many(self, c: Conn, query: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        with c.cursor() as cur:
+            cur.executemany(_pg(query), rows)
 
     def _migrate(self) -> None:
         """Create the schema if named, then apply the missing migrations in one transaction
@@ -278,167 +281,6 @@ class PostgresStore:
                 c.execute("INSERT INTO schema_version (version, applied_at)"
                           " VALUES (%s, EXTRACT(EPOCH FROM now())::bigint)", (version,))
 
-    def schema_version(self) -> int:
-        """The highest migration applied to this schema."""
-        return int(self._read_one("SELECT MAX(version) FROM schema_version")[0])
-
-    # -- entries ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _next_index(c: Conn) -> int:
-        row = c.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
-        assert row is not None
-        return int(row[0])
-
-    def append(self, entry: bytes) -> int:
-        """Durably store `entry` and its leaf hash at index size(); return that index."""
-        return self.append_many((entry,))[0]
-
-    def append_many(self, entries: Iterable[bytes]) -> list[int]:
-        """Store all `entries` in one transaction (all or none, even if the iterable raises)."""
-        indices: list[int] = []
-
-        def rows(idx: int) -> Iterator[tuple[int, bytes, bytes]]:
-            for data in entries:
-                if not isinstance(data, bytes):
-                    raise TypeError(f"entry must be bytes, got {type(data).__name__}")
-                indices.append(idx)
-                yield idx, leaf_hash(data), data
-                idx += 1
-
-        with self._write() as c, c.cursor() as cur:
-            cur.executemany(_INSERT_ENTRY, rows(self._next_index(c)))
-        return indices
-
-    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
-        """Append `entry` at index size() only if `check(size())` returns, all under the
-        sequencer lock: no other writer can append between the check and the insert."""
-        if not isinstance(entry, bytes):
-            raise TypeError(f"entry must be bytes, got {type(entry).__name__}")
-        with self._write() as c:
-            idx = self._next_index(c)
-            check(idx)
-            c.execute(_INSERT_ENTRY, (idx, leaf_hash(entry), entry))
-        return idx
-
-    def append_each_checked(self, entries: Sequence[bytes],
-                            check: Callable[[int, int], bool]) -> list[int | None]:
-        """Group commit: in one transaction under the sequencer lock, append each entry whose
-        `check(i, index)` is True at the next index and skip the others; one COMMIT for all."""
-        for data in entries:
-            if not isinstance(data, bytes):
-                raise TypeError(f"entry must be bytes, got {type(data).__name__}")
-        out: list[int | None] = []
-        rows: list[tuple[int, bytes, bytes]] = []
-        with self._write() as c:
-            idx = self._next_index(c)
-            for i, data in enumerate(entries):
-                if not check(i, idx):
-                    out.append(None)
-                    continue
-                rows.append((idx, leaf_hash(data), data))
-                out.append(idx)
-                idx += 1
-            if rows:  # nobody else can write while we hold the lock: insert them all at once
-                with c.cursor() as cur:
-                    cur.executemany(_INSERT_ENTRY, rows)
-        return out
-
-    def size(self) -> int:
-        """Number of entries stored (MAX(idx)+1 on the primary key: O(log n))."""
-        return int(self._read_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0])
-
-    def _check_range(self, start: int, end: int) -> None:
-        for name, v in (("start", start), ("end", end)):
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise TypeError(f"{name} must be an int")
-        size = self.size()
-        if not 0 <= start <= end <= size:
-            raise RangeError(f"range [{start}, {end}) is outside the log of size {size}")
-
-    @staticmethod
-    def _checked(index: int, stored_hash: bytes, data: bytes) -> bytes:
-        if leaf_hash(data) != stored_hash:
-            raise StoreCorrupted(f"entry {index} does not match its stored leaf hash")
-        return data
-
-    def entry(self, index: int) -> bytes:
-        """The bytes of entry `index`, checked against its stored leaf hash."""
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise TypeError("index must be an int")
-        row = self._read_one("SELECT leaf_hash, data FROM entries WHERE idx = %s", (index,))
-        if row is None:
-            raise RangeError(f"no entry {index} in the log")
-        return self._checked(index, bytes(row[0]), bytes(row[1]))
-
-    def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
-        """Stream (index, bytes) for start ≤ index < end, PAGE rows per query, hashes checked."""
-        if end is None:
-            end = self.size()
-        self._check_range(start, end)
-        return self._stream_entries(start, end)
-
-    def _stream_entries(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-        expected = start
-        while expected < end:
-            rows = self._read_all(
-                "SELECT idx, leaf_hash, data FROM entries WHERE idx >= %s AND idx < %s"
-                " ORDER BY idx LIMIT %s", (expected, end, PAGE))
-            if not rows:
-                raise StoreCorrupted(f"entry {expected} is missing")
-            for idx, h, data in rows:
-                if idx != expected:
-                    raise StoreCorrupted(f"entry {expected} is missing")
-                yield idx, self._checked(idx, bytes(h), bytes(data))
-                expected += 1
-
-    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
-        """Leaf hashes of entries [start, end), in order; RangeError outside the log."""
-        self._check_range(start, end)
-        rows = self._read_all(
-            "SELECT leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx",
-            (start, end))
-        if len(rows) != end - start:
-            raise StoreCorrupted(f"entries missing in [{start}, {end})")
-        return [bytes(r[0]) for r in rows]
-
-    # -- checkpoints -----------------------------------------------------------------------
-
-    def add_checkpoint(self, cp: Checkpoint) -> None:
-        """Durably store `cp`; AppendOnlyViolation unless latest size < cp.size ≤ size()."""
-        if not isinstance(cp, Checkpoint):
-            raise TypeError("cp must be a Checkpoint")
-        with self._write() as c:
-            c.execute("INSERT INTO checkpoints (size, body, signature) VALUES (%s, %s, %s)",
-                      (cp.size, cp.body_bytes(), cp.signature))
-
-    @staticmethod
-    def _load_checkpoint(size: int, body: bytes, signature: bytes) -> Checkpoint:
-        try:
-            cp = Checkpoint.from_body_bytes(bytes(body), bytes(signature))
-        except MalformedInput as e:
-            raise StoreCorrupted(f"checkpoint at size {size}: {e}") from e
-        if cp.size != size:
-            raise StoreCorrupted(f"checkpoint stored at size {size} says size {cp.size}")
-        return cp
-
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The checkpoint with the largest size, or None."""
-        row = self._read_one(
-            "SELECT size, body, signature FROM checkpoints ORDER BY size DESC LIMIT 1")
-        return None if row is None else self._load_checkpoint(*row)
-
-    def checkpoints(self, after: int = -1) -> Iterator[Checkpoint]:
-        """Stream every checkpoint of size > `after` in increasing size, PAGE rows per query."""
-        while True:
-            rows = self._read_all("SELECT size, body, signature FROM checkpoints WHERE size > %s"
-                                  " ORDER BY size LIMIT %s", (after, PAGE))
-            if not rows:
-                return
-            for row in rows:
-                yield self._load_checkpoint(*row)
-            after = rows[-1][0]
-
     # -- cosignatures ----------------------------------------------------------------------
 
     def add_cosignature(self, size: int, witness: bytes, data: bytes) -> bool:
@@ -452,35 +294,9 @@ class PostgresStore:
             stored = cur.rowcount == 1
         return stored
 
-    def cosignatures(self, size: int) -> list[bytes]:
-        """The cosignatures stored for the checkpoint at `size`, ordered by witness key."""
-        if not isinstance(size, int) or isinstance(size, bool):
-            raise TypeError("size must be an int")
-        return [bytes(r[0]) for r in self._read_all(
-            "SELECT data FROM cosignatures WHERE size = %s ORDER BY witness", (size,))]
-
-    def all_cosignatures(self, after: int = -1) -> Iterator[tuple[int, bytes]]:
-        """Stream (size, bytes) of every cosignature of a checkpoint of size > `after`, by size
-        then witness key, PAGE rows per query."""
-        rows = self._read_all("SELECT size, witness, data FROM cosignatures WHERE size > %s"
-                              " ORDER BY size, witness LIMIT %s", (after, PAGE))
-        while rows:
-            for size, _, data in rows:
-                yield size, bytes(data)
-            last_size, last_witness = rows[-1][0], bytes(rows[-1][1])
-            rows = self._read_all(
-                "SELECT size, witness, data FROM cosignatures WHERE (size, witness) > (%s, %s)"
-                " ORDER BY size, witness LIMIT %s", (last_size, last_witness, PAGE))
-
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the connection (idempotent); the store must not be used afterwards."""
         self._closed = True
         self._drop()
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

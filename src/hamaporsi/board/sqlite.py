@@ -24,24 +24,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..protocol.errors import MalformedInput
-from ..protocol.checkpoint import Checkpoint
-from .errors import (
-    AppendOnlyViolation, BoardError, RangeError, SchemaVersionError, StoreCorrupted,
-    StoreUnavailable,
-)
-from ..protocol.merkle import leaf_hash
-
-PAGE = 1024
-"""Rows fetched per query when streaming entries or checkpoints."""
+from .errors import AppendOnlyViolation, BoardError, SchemaVersionError, StoreUnavailable
+from .sql_common import APPEND_ONLY, SqlStore, check_cosignature_args
 
 BUSY_TIMEOUT_S = 30.0
-APPEND_ONLY = "append-only"
-"""Prefix of every trigger's RAISE message; maps sqlite3.IntegrityError to AppendOnlyViolation."""
 
 _SCHEMA_VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -124,16 +114,6 @@ def _translate(e: sqlite3.IntegrityError) -> BoardError:
     return BoardError(f"SQLite constraint failed: {msg}")
 
 
-def check_cosignature_args(size: int, witness: bytes, data: bytes) -> None:
-    """Types and lengths `add_cosignature` accepts (both backends)."""
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError("size must be an int")
-    if not isinstance(witness, bytes) or not isinstance(data, bytes):
-        raise TypeError("witness and data must be bytes")
-    if len(witness) != 32:
-        raise ValueError("witness must be a 32-byte x-only public key")
-
-
 def _unavailable(e: sqlite3.Error) -> bool:
     """Is `e` a fault of the disk or of lock contention (full, I/O error, busy) rather than a bug?"""
     code = getattr(e, "sqlite_errorcode", None)
@@ -141,7 +121,7 @@ def _unavailable(e: sqlite3.Error) -> bool:
         code & 0xFF in (SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL))
 
 
-class SQLiteStore:
+class SQLiteStore(SqlStore[sqlite3.Connection]):
     """An append-only board log in one SQLite file; one connection, one thread (see module doc)."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_pages: int | None = None) -> None:
@@ -219,8 +199,7 @@ class SQLiteStore:
 
     def _migrate(self) -> None:
         target = len(MIGRATIONS)
-        with self._write():
-            c = self.conn
+        with self._write() as c:
             c.execute(_SCHEMA_VERSION_TABLE)
             current = c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
             if current > target:
@@ -232,12 +211,8 @@ class SQLiteStore:
                 c.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                           (version, int(time.time())))
 
-    def schema_version(self) -> int:
-        """The highest migration applied to this file."""
-        return self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-
     @contextmanager
-    def _write(self) -> Iterator[None]:
+    def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: BEGIN IMMEDIATE takes the write lock before reading the size.
         Any error rolls it back; a trigger's refusal is AppendOnlyViolation, a disk or lock
         fault StoreUnavailable."""
@@ -245,7 +220,7 @@ class SQLiteStore:
             c = self.conn
             c.execute("BEGIN IMMEDIATE")
             try:
-                yield
+                yield c
                 c.execute("COMMIT")
             except BaseException as e:
                 self._rollback(c)
@@ -263,166 +238,24 @@ class SQLiteStore:
         except sqlite3.Error:
             self._drop()
 
-    # -- entries ---------------------------------------------------------------------------
+    # -- primitives of SqlStore ------------------------------------------------------------
 
-    def _next_index(self) -> int:
-        return self._one("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")[0]
-
-    def _one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
+    def _one(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         """First row of a read (None if none), disk faults as StoreUnavailable."""
         with self._guard():
-            return self.conn.execute(sql, params).fetchone()
+            return self.conn.execute(query, params).fetchone()
 
-    def _all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+    def _all(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """All rows of a read, disk faults as StoreUnavailable."""
         with self._guard():
-            return self.conn.execute(sql, params).fetchall()
+            return self.conn.execute(query, params).fetchall()
 
-    def append(self, entry: bytes) -> int:
-        """Durably store `entry` and its leaf hash at index size(); return that index."""
-        return self.append_many((entry,))[0]
+    def _execute(self, c: sqlite3.Connection, query: str, params: tuple[Any, ...] = ()) -> Any:
+        return c.execute(query, params)
 
-    def append_many(self, entries: Iterable[bytes]) -> list[int]:
-        """Store all `entries` in one transaction (all or none, even if the iterable raises)."""
-        indices: list[int] = []
-
-        def rows(idx: int) -> Iterator[tuple[int, bytes, bytes]]:
-            for data in entries:
-                if not isinstance(data, bytes):
-                    raise TypeError(f"entry must be bytes, got {type(data).__name__}")
-                indices.append(idx)
-                yield idx, leaf_hash(data), data
-                idx += 1
-
-        with self._write():
-            self.conn.executemany("INSERT INTO entries (idx, leaf_hash, data) VALUES (?, ?, ?)",
-                                  rows(self._next_index()))
-        return indices
-
-    def append_checked(self, entry: bytes, check: Callable[[int], None]) -> int:
-        """Append `entry` at index size() only if `check(size())` returns, all under the write
-        lock: no other writer can append between the check and the insert (spec §8.6.3)."""
-        if not isinstance(entry, bytes):
-            raise TypeError(f"entry must be bytes, got {type(entry).__name__}")
-        with self._write():
-            idx = self._next_index()
-            check(idx)
-            self.conn.execute("INSERT INTO entries (idx, leaf_hash, data) VALUES (?, ?, ?)",
-                              (idx, leaf_hash(entry), entry))
-        return idx
-
-    def append_each_checked(self, entries: Sequence[bytes],
-                            check: Callable[[int, int], bool]) -> list[int | None]:
-        """Group commit: in one write transaction, append each entry whose `check(i, index)`
-        returns True, at the next index, and skip the others; one COMMIT (one fsync) for all.
-        Returns per entry its index or None. If the transaction fails nothing is stored."""
-        for data in entries:
-            if not isinstance(data, bytes):
-                raise TypeError(f"entry must be bytes, got {type(data).__name__}")
-        out: list[int | None] = []
-        with self._write():
-            idx = self._next_index()
-            for i, data in enumerate(entries):
-                if not check(i, idx):
-                    out.append(None)
-                    continue
-                self.conn.execute("INSERT INTO entries (idx, leaf_hash, data) VALUES (?, ?, ?)",
-                                  (idx, leaf_hash(data), data))
-                out.append(idx)
-                idx += 1
-        return out
-
-    def size(self) -> int:
-        """Number of entries stored (MAX(idx)+1; indices are dense, so O(log n))."""
-        return self._next_index()
-
-    def _check_range(self, start: int, end: int) -> None:
-        for name, v in (("start", start), ("end", end)):
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise TypeError(f"{name} must be an int")
-        size = self.size()
-        if not 0 <= start <= end <= size:
-            raise RangeError(f"range [{start}, {end}) is outside the log of size {size}")
-
-    def entry(self, index: int) -> bytes:
-        """The bytes of entry `index`, checked against its stored leaf hash."""
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise TypeError("index must be an int")
-        row = self._one("SELECT leaf_hash, data FROM entries WHERE idx = ?", (index,))
-        if row is None:
-            raise RangeError(f"no entry {index} in the log")
-        return self._checked(index, row[0], row[1])
-
-    @staticmethod
-    def _checked(index: int, stored_hash: bytes, data: bytes) -> bytes:
-        if leaf_hash(data) != stored_hash:
-            raise StoreCorrupted(f"entry {index} does not match its stored leaf hash")
-        return data
-
-    def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
-        """Stream (index, bytes) for start ≤ index < end, PAGE rows per query, hashes checked."""
-        if end is None:
-            end = self.size()
-        self._check_range(start, end)
-        return self._stream_entries(start, end)
-
-    def _stream_entries(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-        expected = start
-        while expected < end:
-            rows = self._all("SELECT idx, leaf_hash, data FROM entries WHERE idx >= ? AND idx < ?"
-                             " ORDER BY idx LIMIT ?", (expected, end, PAGE))
-            if not rows:
-                raise StoreCorrupted(f"entry {expected} is missing")
-            for idx, h, data in rows:
-                if idx != expected:
-                    raise StoreCorrupted(f"entry {expected} is missing")
-                yield idx, self._checked(idx, h, data)
-                expected += 1
-
-    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
-        """Leaf hashes of entries [start, end), in order; RangeError outside the log."""
-        self._check_range(start, end)
-        rows = self._all("SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                         (start, end))
-        if len(rows) != end - start:
-            raise StoreCorrupted(f"entries missing in [{start}, {end})")
-        return [r[0] for r in rows]
-
-    # -- checkpoints -----------------------------------------------------------------------
-
-    def add_checkpoint(self, cp: Checkpoint) -> None:
-        """Durably store `cp`; AppendOnlyViolation unless latest size < cp.size ≤ size()."""
-        if not isinstance(cp, Checkpoint):
-            raise TypeError("cp must be a Checkpoint")
-        with self._write():
-            self.conn.execute("INSERT INTO checkpoints (size, body, signature) VALUES (?, ?, ?)",
-                              (cp.size, cp.body_bytes(), cp.signature))
-
-    @staticmethod
-    def _load_checkpoint(size: int, body: bytes, signature: bytes) -> Checkpoint:
-        try:
-            cp = Checkpoint.from_body_bytes(body, signature)
-        except MalformedInput as e:
-            raise StoreCorrupted(f"checkpoint at size {size}: {e}") from e
-        if cp.size != size:
-            raise StoreCorrupted(f"checkpoint stored at size {size} says size {cp.size}")
-        return cp
-
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The checkpoint with the largest size, or None."""
-        row = self._one("SELECT size, body, signature FROM checkpoints ORDER BY size DESC LIMIT 1")
-        return None if row is None else self._load_checkpoint(*row)
-
-    def checkpoints(self, after: int = -1) -> Iterator[Checkpoint]:
-        """Stream every checkpoint of size > `after` in increasing size, PAGE rows per query."""
-        while True:
-            rows = self._all("SELECT size, body, signature FROM checkpoints WHERE size > ?"
-                             " ORDER BY size LIMIT ?", (after, PAGE))
-            if not rows:
-                return
-            for row in rows:
-                yield self._load_checkpoint(*row)
-            after = rows[-1][0]
+    def _execute_many(self, c: sqlite3.Connection, query: str,
+                      rows: Iterable[tuple[Any, ...]]) -> None:
+        c.executemany(query, rows)
 
     # -- cosignatures ----------------------------------------------------------------------
 
@@ -432,34 +265,13 @@ class SQLiteStore:
         up under the write lock, since a trigger refuses any insert over it). AppendOnlyViolation
         if no checkpoint of that size is stored."""
         check_cosignature_args(size, witness, data)
-        with self._write():
-            c = self.conn
+        with self._write() as c:
             if c.execute("SELECT 1 FROM cosignatures WHERE size = ? AND witness = ?",
                          (size, witness)).fetchone() is not None:
                 return False
             c.execute("INSERT INTO cosignatures (size, witness, data) VALUES (?, ?, ?)",
                       (size, witness, data))
         return True
-
-    def cosignatures(self, size: int) -> list[bytes]:
-        """The cosignatures stored for the checkpoint at `size`, ordered by witness key."""
-        if not isinstance(size, int) or isinstance(size, bool):
-            raise TypeError("size must be an int")
-        return [r[0] for r in self._all(
-            "SELECT data FROM cosignatures WHERE size = ? ORDER BY witness", (size,))]
-
-    def all_cosignatures(self, after: int = -1) -> Iterator[tuple[int, bytes]]:
-        """Stream (size, bytes) of every cosignature of a checkpoint of size > `after`, by size
-        then witness key, PAGE rows per query."""
-        rows = self._all("SELECT size, witness, data FROM cosignatures WHERE size > ?"
-                         " ORDER BY size, witness LIMIT ?", (after, PAGE))
-        while rows:
-            for size, _, data in rows:
-                yield size, data
-            last_size, last_witness = rows[-1][0], rows[-1][1]
-            rows = self._all("SELECT size, witness, data FROM cosignatures"
-                             " WHERE (size, witness) > (?, ?)"
-                             " ORDER BY size, witness LIMIT ?", (last_size, last_witness, PAGE))
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -469,9 +281,3 @@ class SQLiteStore:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
