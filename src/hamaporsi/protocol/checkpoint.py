@@ -14,40 +14,18 @@ from ..crypto import bip340
 from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.hashing import hash_parts
 from .canonical import canonical_bytes, parse_canonical
-from .errors import MalformedInput
+from .fields import MAX_INT as MAX_INT  # re-exported: the bound sizes and times share
+from .fields import StatementFields
 
 TYPE = "checkpoint"
 HASH_TAG = "checkpoint"
-MAX_INT = (1 << 53) - 1
-"""Largest size or time accepted: the largest integer JSON carries exactly (RFC 8785 §3.2.2.3)."""
-
 CHECK = "V-checkpoint"
 BODY_KEYS = frozenset({"board_key", "election", "root", "size", "time", "type"})
 JSON_KEYS = BODY_KEYS | {"sig"}
-_HEX = frozenset("0123456789abcdef")
-
-
-def _malformed(reason: str) -> MalformedInput:
-    return MalformedInput(f"checkpoint: {reason}", code="bad_checkpoint")
-
-
-def _require_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
-        raise _malformed(f"{name} must be an integer in [0, 2^53-1]")
-    return value
-
-
-def _require_bytes(name: str, value: object, length: int) -> bytes:
-    if not isinstance(value, bytes) or len(value) != length:
-        raise _malformed(f"{name} must be {length} bytes")
-    return value
-
-
-def _require_hex(name: str, value: object, length: int) -> str:
-    """A string of exactly 2*length lowercase hex digits."""
-    if not isinstance(value, str) or len(value) != 2 * length or not set(value) <= _HEX:
-        raise _malformed(f"{name} must be {2 * length} lowercase hex digits")
-    return value
+_FIELDS = StatementFields("checkpoint", "bad_checkpoint")
+_malformed = _FIELDS.malformed
+_require_int, _require_bytes, _require_hex = (
+    _FIELDS.require_int, _FIELDS.require_bytes, _FIELDS.require_hex)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +67,8 @@ class Checkpoint:
     @classmethod
     def from_json(cls, obj: object) -> Checkpoint:
         """Parse the wire form strictly; MalformedInput on any deviation (keys, hex, ranges)."""
-        if not isinstance(obj, dict):
-            raise _malformed("must be a JSON object")
-        keys = set(obj)
-        if keys != JSON_KEYS:
-            raise _malformed(f"keys must be exactly {sorted(JSON_KEYS)}; "
-                             f"missing {sorted(JSON_KEYS - keys)}, extra {sorted(keys - JSON_KEYS)}")
-        sig = _require_hex("sig", obj["sig"], bip340.SIGNATURE_BYTES)
-        return cls._from_body(obj, bytes.fromhex(sig))
+        obj = _FIELDS.require_object(obj, JSON_KEYS)
+        return cls._from_body(obj, _FIELDS.hex_bytes("sig", obj["sig"], bip340.SIGNATURE_BYTES))
 
     @classmethod
     def from_body_bytes(cls, body: bytes, signature: bytes) -> Checkpoint:
@@ -113,10 +85,9 @@ class Checkpoint:
         return cls(
             election_id=_require_hex("election", obj["election"], 32),
             size=_require_int("size", obj["size"]),
-            root=bytes.fromhex(_require_hex("root", obj["root"], 32)),
+            root=_FIELDS.hex_bytes("root", obj["root"], 32),
             timestamp=_require_int("time", obj["time"]),
-            board_key=bytes.fromhex(_require_hex("board_key", obj["board_key"],
-                                                 bip340.PUBLIC_KEY_BYTES)),
+            board_key=_FIELDS.hex_bytes("board_key", obj["board_key"], bip340.PUBLIC_KEY_BYTES),
             signature=signature,
         )
 

@@ -23,8 +23,9 @@ from ..crypto.errors import CryptoError, InvalidProof
 from ..crypto.hashing import hash_parts
 from . import codec
 from .canonical import canonical_bytes, parse_canonical
-from .checkpoint import MAX_INT, Checkpoint
+from .checkpoint import Checkpoint
 from .errors import MalformedInput
+from .fields import StatementFields
 
 TYPE = "cosignature"
 HASH_TAG = "cosignature"
@@ -32,23 +33,8 @@ CHECK = "V-witness"
 BODY_KEYS = frozenset({"checkpoint", "election", "size", "time", "type", "witness"})
 JSON_KEYS = BODY_KEYS | {"sig"}
 MAX_WITNESSES = 64
-_HEX = frozenset("0123456789abcdef")
-
-
-def _malformed(reason: str) -> MalformedInput:
-    return MalformedInput(f"cosignature: {reason}", code="bad_cosignature")
-
-
-def _hex(name: str, value: object, length: int) -> bytes:
-    if not isinstance(value, str) or len(value) != 2 * length or not set(value) <= _HEX:
-        raise _malformed(f"{name} must be {2 * length} lowercase hex digits")
-    return bytes.fromhex(value)
-
-
-def _int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT:
-        raise _malformed(f"{name} must be an integer in [0, 2^53-1]")
-    return value
+_FIELDS = StatementFields("cosignature", "bad_cosignature")
+_malformed = _FIELDS.malformed
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +49,12 @@ class Cosignature:
     signature: bytes
 
     def __post_init__(self) -> None:
-        for name, v, n in (("checkpoint", self.checkpoint, 32), ("witness", self.witness, 32),
-                           ("sig", self.signature, 64)):
-            if not isinstance(v, bytes) or len(v) != n:
-                raise _malformed(f"{name} must be {n} bytes")
-        _hex("election", self.election_id, 32)
-        _int("size", self.size)
-        _int("time", self.timestamp)
+        _FIELDS.require_bytes("checkpoint", self.checkpoint, 32)
+        _FIELDS.require_bytes("witness", self.witness, 32)
+        _FIELDS.require_bytes("sig", self.signature, 64)
+        _FIELDS.require_hex("election", self.election_id, 32)
+        _FIELDS.require_int("size", self.size)
+        _FIELDS.require_int("time", self.timestamp)
 
     def body(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint.hex(), "election": self.election_id,
@@ -94,18 +79,14 @@ class Cosignature:
     @classmethod
     def from_json(cls, obj: object) -> Cosignature:
         """Parse the wire form strictly; MalformedInput on any deviation."""
-        if not isinstance(obj, dict):
-            raise _malformed("must be a JSON object")
-        keys = set(obj)
-        if keys != JSON_KEYS:
-            raise _malformed(f"keys must be exactly {sorted(JSON_KEYS)}; missing "
-                             f"{sorted(JSON_KEYS - keys)}, extra {sorted(keys - JSON_KEYS)[:5]}")
+        f = _FIELDS
+        obj = f.require_object(obj, JSON_KEYS, most_extra=5)
         if obj["type"] != TYPE:
             raise _malformed(f'type must be "{TYPE}"')
-        return cls(_hex("checkpoint", obj["checkpoint"], 32),
-                   _hex("election", obj["election"], 32).hex(), _int("size", obj["size"]),
-                   _int("time", obj["time"]), _hex("witness", obj["witness"], 32),
-                   _hex("sig", obj["sig"], 64))
+        return cls(f.hex_bytes("checkpoint", obj["checkpoint"], 32),
+                   f.require_hex("election", obj["election"], 32),
+                   f.require_int("size", obj["size"]), f.require_int("time", obj["time"]),
+                   f.hex_bytes("witness", obj["witness"], 32), f.hex_bytes("sig", obj["sig"], 64))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Cosignature:
