@@ -35,7 +35,7 @@ from ..protocol.canonical import canonical_bytes, parse_canonical
 from ..protocol.checkpoint import Checkpoint, verify_checkpoint
 from ..protocol.errors import MalformedInput, ProtocolError
 from ..protocol.manifest import Manifest, parse_manifest
-from ..protocol.merkle import TreeBuilder, leaf_hash, node_hash, verify_consistency
+from ..protocol.merkle import TreeBuilder, implied_roots, leaf_hash, verify_consistency
 from .errors import CopyCorrupted, FollowError, ForkDetected, Refused, RemoteError
 from .evidence import EQUIVOCATION, INCONSISTENT, Evidence, check_evidence
 from .remote import BoardClient
@@ -86,32 +86,6 @@ class _Joined:
         out = self.store.leaf_hashes(start, min(end, self.base)) if start < self.base else []
         lo, hi = max(start, self.base) - self.base, end - self.base
         return out + list(self.extra[lo:hi]) if hi > 0 else out
-
-
-def implied_roots(m: int, n: int, proof: Sequence[bytes]) -> tuple[bytes, bytes] | None:
-    """The (old, new) roots a consistency proof from size m to n leads to, by RFC 9162
-    §2.1.4.2, when m is not a power of two (its old root is then implied by the proof alone);
-    None if the proof's shape does not fit the sizes."""
-    if not 0 < m < n or not proof or m & (m - 1) == 0:
-        return None
-    fn, sn = m - 1, n - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = proof[0]
-    for c in proof[1:]:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            fr, sr = node_hash(c, fr), node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return (fr, sr) if sn == 0 else None
 
 
 def prefix_proof(store: BoardStore, old: int, new: int) -> tuple[bytes, list[bytes]]:

@@ -271,6 +271,47 @@ def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], 
         raise InvalidProof(check, f"inclusion path for leaf {index} does not lead to the root")
 
 
+def _consistency_roots(old_size: int, new_size: int, path: Sequence[bytes],
+                       check: str) -> tuple[bytes, bytes]:
+    """The (old, new) roots a consistency path leads to, by RFC 9162 §2.1.4.2, for
+    0 < old_size < new_size and a non-empty path (the old root first if old_size is a power of
+    two); InvalidProof(check, …) if the path is too long or too short for the sizes."""
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise InvalidProof(check, "consistency proof is too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise InvalidProof(check, "consistency proof is too short")
+    return fr, sr
+
+
+def implied_roots(old_size: int, new_size: int,
+                  proof: Sequence[bytes]) -> tuple[bytes, bytes] | None:
+    """The (old, new) roots a consistency proof from `old_size` to `new_size` leads to, when
+    old_size is not a power of two (its old root is then implied by the proof alone); None if
+    the proof's shape does not fit the sizes. Evidence of a fork from the board's own proof."""
+    if not 0 < old_size < new_size or not proof or old_size & (old_size - 1) == 0:
+        return None
+    try:
+        return _consistency_roots(old_size, new_size, proof, DEFAULT_CHECK)
+    except InvalidProof:
+        return None
+
+
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
                        proof: Sequence[bytes], *, check: str = DEFAULT_CHECK) -> None:
     """RFC 9162 §2.1.4.2: return if `proof` shows the size-`old_size` tree with `old_root` is a
@@ -299,26 +340,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     path = list(proof)
     if old_size & (old_size - 1) == 0:  # old tree is a complete subtree: its root is implied
         path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise InvalidProof(check, "consistency proof is too long")
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise InvalidProof(check, "consistency proof is too short")
+    fr, sr = _consistency_roots(old_size, new_size, path, check)
     if fr != old_root:
         raise InvalidProof(check, f"consistency proof does not lead to the old root (size {old_size})")
     if sr != new_root:
