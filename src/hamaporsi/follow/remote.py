@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -150,8 +150,8 @@ class Posted:
     refusal: str = ""
 
 
-class BoardClient:
-    """The read API of one board (plus POST /api/board/cosignatures), typed and checked."""
+class _Client:
+    """One HTTP peer at `base_url` (its `Http` with the retry policy and caps of `limits`)."""
 
     def __init__(self, base_url: str, limits: Limits | None = None, *,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -161,11 +161,15 @@ class BoardClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> BoardClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class BoardClient(_Client):
+    """The read API of one board (plus POST /api/board/cosignatures), typed and checked."""
 
     def election(self) -> dict[str, Any]:
         """GET /api/election as served (unchecked: the copy trusts only the board's entry 0)."""
@@ -295,16 +299,8 @@ class PrefixProof:
     proof: tuple[bytes, ...]
 
 
-class WitnessClient:
+class WitnessClient(_Client):
     """Another witness's feed (`hamaporsi witness run --listen`, spec §8.8.5)."""
-
-    def __init__(self, base_url: str, limits: Limits | None = None, *,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self.http = Http(base_url, limits, transport=transport)
-        self.url = self.http.base_url
-
-    def close(self) -> None:
-        self.http.close()
 
     def head(self) -> FeedHead:
         o = _obj(self.http.get_json("/witness"), {"witness", "election", "latest"}, "witness")
