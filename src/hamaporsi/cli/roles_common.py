@@ -173,16 +173,20 @@ def _require_board_file(board: str | os.PathLike[str]) -> Path:
     return p
 
 
-def read_board_key(board: str | os.PathLike[str]) -> tuple[bytes, str]:
-    """The board operator's secret and the election id from the key file beside `board`."""
-    kp = board_key_path(board)
-    o = read_json(kp, "board key file")
+def read_board_key_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """The board operator's secret and the election id from the board key file at `path`."""
+    o = read_json(path, "board key file")
     if not isinstance(o, dict) or set(o) != {"role", "board_secret", "election"} or \
             o.get("role") != "board":
-        raise CLIError(f"{kp} is not a board key file")
-    secret = codec.hex_bytes(o["board_secret"], 32, f"{kp}: board_secret")
-    election = codec.hex_bytes(o["election"], 32, f"{kp}: election").hex()
+        raise CLIError(f"{path} is not a board key file")
+    secret = codec.hex_bytes(o["board_secret"], 32, f"{path}: board_secret")
+    election = codec.hex_bytes(o["election"], 32, f"{path}: election").hex()
     return secret, election
+
+
+def read_board_key(board: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """The board operator's secret and the election id from the key file beside `board`."""
+    return read_board_key_file(board_key_path(board))
 
 
 @contextmanager

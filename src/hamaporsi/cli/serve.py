@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..board.open import describe, is_postgres, sqlite_path
-from ..protocol import codec
 from ..server.config import DEFAULT_BODY_CAP, ServerConfig, default_web_dir
-from .roles_common import CLIError, board_key_path, command, read_json, say
+from .roles_common import CLIError, board_key_path, command, read_board_key_file, say
 
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,17 +55,6 @@ def add_server_args(p: argparse.ArgumentParser, *, port: int = 8000,
                         "thread)")
 
 
-def read_key_file(path: str | Path) -> tuple[bytes, str]:
-    """The board operator's secret and the election id from a board key file."""
-    o = read_json(path, "board key file")
-    if not isinstance(o, dict) or set(o) != {"role", "board_secret", "election"} or \
-            o.get("role") != "board":
-        raise CLIError(f"{path} is not a board key file")
-    secret = codec.hex_bytes(o["board_secret"], 32, f"{path}: board_secret")
-    election = codec.hex_bytes(o["election"], 32, f"{path}: election").hex()
-    return secret, election
-
-
 def board_secret(a: argparse.Namespace, url: str) -> tuple[bytes | None, str | None]:
     """The key to sign with (none when read-only); an SQLite board must exist already."""
     if not is_postgres(url):
@@ -76,10 +64,10 @@ def board_secret(a: argparse.Namespace, url: str) -> tuple[bytes | None, str | N
     if a.read_only:
         return None, None
     if a.board_key is not None:
-        return read_key_file(a.board_key)
+        return read_board_key_file(a.board_key)
     if is_postgres(url):
         raise CLIError("a PostgreSQL board needs --board-key FILE (or --read-only)")
-    return read_key_file(board_key_path(sqlite_path(url)))
+    return read_board_key_file(board_key_path(sqlite_path(url)))
 
 
 def server_config(a: argparse.Namespace, url: str) -> ServerConfig:
