@@ -94,13 +94,29 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.add_argument("--follow", action="store_true", help="keep polling until Ctrl-C")
     p.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
                    help="seconds between polls with --follow (default: %(default)s)")
+    add_election_arg(p)
+    add_http_args(p)
+    p.set_defaults(func=mirror_command)
+
+
+def add_election_arg(p: argparse.ArgumentParser) -> None:
+    """--election of a command following a board (mirror, witness run): see check_election."""
     p.add_argument("--election", default=None, metavar="ID",
                    help="the election id (manifest hash) the board must have")
+
+
+def add_http_args(p: argparse.ArgumentParser) -> None:
+    """--timeout and --retries of a command polling a board (mirror, witness run)."""
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="per-request timeout (default: %(default)s)")
     p.add_argument("--retries", type=int, default=4, metavar="N",
                    help="tries again after a connection error or a 503 (default: %(default)s)")
-    p.set_defaults(func=mirror_command)
+
+
+def check_poll_args(a: argparse.Namespace) -> None:
+    """--interval and --timeout positive, --retries not negative (mirror, witness run)."""
+    if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
+        raise CLIError("--interval and --timeout must be positive, --retries not negative")
 
 
 def _line(d: Path, r: MirrorRun) -> str:
@@ -138,8 +154,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 @command("mirror")
 def mirror_command(a: argparse.Namespace) -> int:
-    if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
-        raise CLIError("--interval and --timeout must be positive, --retries not negative")
+    check_poll_args(a)
     d = Path(a.dir)
     if any(d.glob("evidence-*.json")):
         raise CLIError(f"{d} holds evidence of a fork (evidence-*.json); not mirroring into it")

@@ -30,7 +30,10 @@ from ..follow.remote import BoardClient, WitnessClient
 from ..follow.witness import Halted, Round, Witness
 from ..protocol import codec
 from ..protocol.errors import ProtocolError
-from .mirror import CatchUpBar, check_election, sigterm_as_interrupt
+from .mirror import (
+    CatchUpBar, add_election_arg, add_http_args, check_election, check_poll_args,
+    sigterm_as_interrupt,
+)
 from .roles_common import CLIError, command, read_json, read_role_secret, say, write_role_key
 
 EXIT_UNREACHABLE = 1
@@ -59,18 +62,14 @@ def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     r.add_argument("--key", required=True, metavar="KEYFILE", help="from witness keygen")
     r.add_argument("--dir", required=True, metavar="DIR",
                    help="the witness's directory: its copy, cosignatures.jsonl, evidence")
-    r.add_argument("--election", default=None, metavar="ID",
-                   help="the election id (manifest hash) the board must have")
+    add_election_arg(r)
     r.add_argument("--peer", action="append", default=[], metavar="URL",
                    help="another witness's feed (its --listen address); repeatable")
     r.add_argument("--listen", default=None, metavar="HOST:PORT",
                    help="serve this witness's feed (GET /witness …) at HOST:PORT")
     r.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
                    help="seconds between rounds (default: %(default)s)")
-    r.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="per-request timeout (default: %(default)s)")
-    r.add_argument("--retries", type=int, default=4, metavar="N",
-                   help="tries again after a connection error or a 503 (default: %(default)s)")
+    add_http_args(r)
     r.add_argument("--once", action="store_true", help="one round, then exit")
     r.set_defaults(func=run)
 
@@ -128,8 +127,7 @@ class _Log:
 
 @command("witness run")
 def run(a: argparse.Namespace) -> int:
-    if a.interval <= 0 or a.timeout <= 0 or a.retries < 0:
-        raise CLIError("--interval and --timeout must be positive, --retries not negative")
+    check_poll_args(a)
     listen = _listen(a.listen) if a.listen else None
     secret = read_role_secret(a.key, "witness")
     election = check_election(a.election)
