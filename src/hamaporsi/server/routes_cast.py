@@ -42,16 +42,23 @@ async def read_capped(request: Request, cap: int) -> bytes:
     return bytes(buf)
 
 
+async def post_body(request: Request, cap: int, what: str, *, read_only_server: bool) -> bytes:
+    """The body of a POST that writes to the board: 403 `read_only` on a read-only server,
+    415 unless it is JSON (`what` names it in the message), 413 beyond `cap` bytes."""
+    if read_only_server:
+        raise read_only()
+    if not content_type_ok(request):
+        raise ApiError.of("unsupported_media_type",
+                          f"send the {what} as Content-Type: application/json")
+    return await read_capped(request, cap)
+
+
 def router(caster: Caster, body_cap: int) -> APIRouter:
     r = APIRouter(tags=["casting"])
 
     async def handle(request: Request, kind: str) -> Response:
-        if caster.config.read_only:
-            raise read_only()
-        if not content_type_ok(request):
-            raise ApiError.of("unsupported_media_type",
-                              "send the entry as Content-Type: application/json")
-        data = await read_capped(request, body_cap)
+        data = await post_body(request, body_cap, "entry",
+                               read_only_server=caster.config.read_only)
         status, body = await caster.cast(data, kind)
         return Response(body, status_code=status, media_type=JSON)
 

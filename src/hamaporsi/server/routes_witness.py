@@ -9,9 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from ..protocol.checkpoint import MAX_INT
-from .cast import read_only
-from .errors import ApiError
-from .routes_cast import content_type_ok, read_capped
+from .routes_cast import post_body
 from .schemas import COSIGNATURE_SCHEMA, Cosignatures, Stored, errors, request_body
 from .service import BoardService, dumps
 
@@ -36,12 +34,8 @@ def router(service: BoardService) -> APIRouter:
                        **errors(400, 403, 404, 413, 415, 503)},
             openapi_extra=request_body(COSIGNATURE_SCHEMA))
     async def post_cosignature(request: Request) -> Response:
-        if service.config.read_only:
-            raise read_only()
-        if not content_type_ok(request):
-            raise ApiError.of("unsupported_media_type",
-                              "send the cosignature as Content-Type: application/json")
-        data = await read_capped(request, COSIGNATURE_CAP)
+        data = await post_body(request, COSIGNATURE_CAP, "cosignature",
+                               read_only_server=service.config.read_only)
         new = await service.call(service.add_cosignature, data)
         return Response(dumps({"stored": new}), status_code=201 if new else 200,
                         media_type=JSON)
