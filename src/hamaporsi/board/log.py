@@ -90,14 +90,18 @@ class Board:
             self._check_stored(cp)
         self._extend_to(target)
 
-    def _check_stored(self, cp: Checkpoint) -> None:
-        """A stored checkpoint must be this election's, this key's, and match the rebuilt tree."""
+    def _check_signer(self, cp: Checkpoint) -> None:
+        """A stored checkpoint must be this election's and signed with this board's key."""
         if cp.election_id != self.election_id:
             raise StoreCorrupted(f"checkpoint at size {cp.size} is for election {cp.election_id}")
         try:
             verify_checkpoint(cp, self.board_key)
         except CryptoError as e:
             raise StoreCorrupted(f"checkpoint at size {cp.size}: {e}") from e
+
+    def _check_stored(self, cp: Checkpoint) -> None:
+        """A stored checkpoint must be this election's, this key's, and match the rebuilt tree."""
+        self._check_signer(cp)
         if cp.root != self._tree.root():
             raise StoreCorrupted(f"checkpoint at size {cp.size} does not match the log's root")
 
@@ -113,19 +117,20 @@ class Board:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def _appended(self, index: int, entry: bytes) -> AppendReceipt:
+        """Add the entry the store put at `index` to the tree (after any others' before it)."""
+        self._extend_to(index)
+        h = leaf_hash(entry)
+        self._tree.append(h)
+        return AppendReceipt(index, h)
+
     def append(self, entry: bytes) -> AppendReceipt:
         """Durably append `entry`; return its index and leaf hash."""
-        index = self.store.append(entry)
-        self._extend_to(index)
-        self._tree.append(leaf_hash(entry))
-        return AppendReceipt(index, leaf_hash(entry))
+        return self._appended(self.store.append(entry), entry)
 
     def append_checked(self, entry: bytes, check: Callable[[int], None]) -> AppendReceipt:
         """Append `entry` only if `check(index)` returns, with no other writer in between."""
-        index = self.store.append_checked(entry, check)
-        self._extend_to(index)
-        self._tree.append(leaf_hash(entry))
-        return AppendReceipt(index, leaf_hash(entry))
+        return self._appended(self.store.append_checked(entry, check), entry)
 
     def append_each_checked(self, entries: Sequence[bytes], check: Callable[[int, int], bool]
                             ) -> list[AppendReceipt | None]:
@@ -134,13 +139,7 @@ class Board:
         indices = self.store.append_each_checked(entries, check)
         out: list[AppendReceipt | None] = []
         for data, index in zip(entries, indices, strict=True):
-            if index is None:
-                out.append(None)
-                continue
-            self._extend_to(index)
-            h = leaf_hash(data)
-            self._tree.append(h)
-            out.append(AppendReceipt(index, h))
+            out.append(None if index is None else self._appended(index, data))
         return out
 
     def append_many(self, entries: Iterable[bytes]) -> list[AppendReceipt]:
@@ -191,12 +190,7 @@ class Board:
     def _theirs(self, cp: Checkpoint) -> Checkpoint:
         """A checkpoint another writer stored: this board's key and election, and the tree
         caught up to it (its root is checked on the next open, `_rebuild`)."""
-        if cp.election_id != self.election_id:
-            raise StoreCorrupted(f"checkpoint at size {cp.size} is for election {cp.election_id}")
-        try:
-            verify_checkpoint(cp, self.board_key)
-        except CryptoError as e:
-            raise StoreCorrupted(f"checkpoint at size {cp.size}: {e}") from e
+        self._check_signer(cp)
         if cp.size > self._tree.size:
             self.sync()
         if cp.size == self._tree.size and cp.root != self._tree.root():
