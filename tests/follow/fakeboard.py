@@ -4,8 +4,6 @@ per-path overrides for broken answers, run under uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +19,8 @@ from hamaporsi.protocol import merkle
 from hamaporsi.protocol.canonical import canonical_bytes
 from hamaporsi.protocol.checkpoint import Checkpoint, sign_checkpoint
 from hamaporsi.protocol.merkle import leaf_hash
+
+from support.server import uvicorn_thread
 
 Override = Callable[[Request], Response]
 
@@ -120,17 +120,6 @@ class FakeBoard:
 @contextmanager
 def serve_app(app: Any) -> Iterator[str]:
     """Run an ASGI app under uvicorn on 127.0.0.1 (a free port) in a thread; yield its URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, access_log=False,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with uvicorn_thread(uvicorn.Config(app, host="127.0.0.1", port=0, access_log=False,
+                                       log_level="warning", lifespan="off")) as url:
+        yield url

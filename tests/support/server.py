@@ -99,14 +99,22 @@ def make_booth(root: Path) -> Path:
 def live_server(config: ServerConfig) -> Iterator[str]:
     """The app under a real uvicorn on 127.0.0.1 (a free port), in a thread, with the logging
     of `hamaporsi serve`; yields the base URL and stops the server afterwards."""
+    from hamaporsi.server.run import uvicorn_config
+
+    with uvicorn_thread(uvicorn_config(replace(config, host="127.0.0.1", port=0))) as url:
+        yield url
+
+
+@contextmanager
+def uvicorn_thread(config: Any) -> Iterator[str]:
+    """uvicorn with `config` (a uvicorn.Config on 127.0.0.1, port 0) in a thread; yields the
+    base URL once it listens, and stops it afterwards."""
     import threading
     import time
 
     import uvicorn
 
-    from hamaporsi.server.run import uvicorn_config
-
-    server = uvicorn.Server(uvicorn_config(replace(config, host="127.0.0.1", port=0)))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
