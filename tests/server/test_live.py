@@ -8,9 +8,7 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -28,36 +26,16 @@ from hamaporsi.protocol.credentials import Credential
 from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.manifest import parse_manifest
 
-from support.server import JSON
+from support.server import EXE, JSON, free_port, wait_up
 
 pytestmark = pytest.mark.slow
-EXE = Path(sys.executable).with_name("hamaporsi")
 CLIENT_ADDRESS = "127.0.0.3"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
     return subprocess.Popen([str(EXE), *map(str, args)], cwd=cwd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_up(url: str, proc: subprocess.Popen[str], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            if httpx.get(url + "/api/election", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not come up")
 
 
 def stop(proc: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:

@@ -167,6 +167,12 @@ def start_server(*args: str | Path, port: int, log: Path) -> Any:
         out.close()
 
 
+def _exited(proc: Any) -> str:
+    """Why wait_up gave up: the exit code, and the output if the process's is piped to us."""
+    out = proc.communicate() if proc.stdout is not None else None
+    return f"server exited with {proc.returncode}" + (f": {out}" if out else "")
+
+
 def wait_up(url: str, proc: Any, seconds: float = 60) -> None:
     """Until GET /api/election answers 200 (the process must stay alive meanwhile)."""
     import time
@@ -174,7 +180,7 @@ def wait_up(url: str, proc: Any, seconds: float = 60) -> None:
     import httpx
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited with {proc.returncode}"
+        assert proc.poll() is None, _exited(proc)
         try:
             if httpx.get(url + "/api/election", timeout=2).status_code == 200:
                 return
