@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.open import is_postgres, open_store
 from hamaporsi.cli.roles_common import board_key_path
 from hamaporsi.protocol.ballot import EncryptedBallot
@@ -110,10 +109,7 @@ def test_sigkill_mid_casting_loses_and_duplicates_nothing(
             assert data[idx] == b.bytes
         assert len({b.bytes for b in ballots}) == len(set(data[setup:])) == len(ballots)
         assert sorted(idx for _, _, idx in acks) == list(range(setup, len(data)))
-        el.store, el.eb = store, ElectionBoard(store, el.board_secret, el.manifest.hash.hex())
-        el.finish()
-        el.eb.checkpoint()
-        rec = el.eb.export(tmp_path / "record")
+        rec = el.finish_on(store, tmp_path / "record")
     finally:
         store.close()
     report = verify_record(rec, workers=1)

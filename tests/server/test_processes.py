@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.open import is_postgres, open_store
 from hamaporsi.cli.main import main
 from hamaporsi.cli.roles_common import board_key_path
@@ -150,10 +149,7 @@ def test_processes_share_one_sequencer(n: int, board_url: str, tmp_path: Path,
             assert data[body["index"]] == b.bytes and data.count(b.bytes) == 1
         cps = list(store.checkpoints())
         assert cps[-1].size == len(data)  # the last process to stop covered everything
-        el.store, el.eb = store, ElectionBoard(store, el.board_secret, el.manifest.hash.hex())
-        el.finish()
-        el.eb.checkpoint()
-        rec = el.eb.export(tmp_path / "record")
+        rec = el.finish_on(store, tmp_path / "record")
     finally:
         store.close()
     verify_cli(rec)

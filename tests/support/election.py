@@ -9,6 +9,7 @@ from typing import Any
 
 from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.open import open_store
+from hamaporsi.board.store import BoardStore
 from hamaporsi.crypto import bip340
 from hamaporsi.protocol.ballot import EncryptedBallot, encrypt_ballot
 from hamaporsi.protocol.ceremony import TrusteeKeys, run_ceremony
@@ -107,6 +108,15 @@ class Election:
         self.tally()
         self.decrypt(trustees)
         return self.result(trustees)
+
+    def finish_on(self, store: BoardStore, out: Path) -> Path:
+        """Take up the board in `store` (opened afresh after others wrote to it), finish the
+        election, sign a checkpoint and export the record to `out`; the record's path."""
+        self.store = store
+        self.eb = ElectionBoard(store, self.board_secret, self.manifest.hash.hex())
+        self.finish()
+        self.eb.checkpoint()
+        return self.eb.export(out)
 
     def export_and_verify(self, out: Path) -> Report:
         """Checkpoint, export the record to `out`, close the store, verify the record."""
