@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..crypto import bip340
 from ..crypto.errors import CryptoError, InvalidProof
-from ..crypto.hashing import hash_parts
-from .canonical import canonical_bytes, parse_canonical
+from .canonical import parse_canonical
 from .fields import MAX_INT as MAX_INT  # re-exported: the bound sizes and times share
-from .fields import StatementFields
+from .fields import SignedStatement, StatementFields
 
 TYPE = "checkpoint"
 HASH_TAG = "checkpoint"
@@ -29,8 +28,10 @@ _require_int, _require_bytes, _require_hex = (
 
 
 @dataclass(frozen=True, slots=True)
-class Checkpoint:
+class Checkpoint(SignedStatement):
     """A signed statement that the board's log had `size` entries with Merkle root `root`."""
+
+    hash_tag: ClassVar[str] = HASH_TAG
 
     election_id: str
     size: int
@@ -52,17 +53,6 @@ class Checkpoint:
         return {"board_key": self.board_key.hex(), "election": self.election_id,
                 "root": self.root.hex(), "size": self.size, "time": self.timestamp, "type": TYPE}
 
-    def body_bytes(self) -> bytes:
-        """RFC 8785 encoding of `body()`: the exact bytes whose hash is signed."""
-        return canonical_bytes(self.body())
-
-    def message(self) -> bytes:
-        """The 32-byte BIP340 message: hash_parts("checkpoint", body_bytes())."""
-        return hash_parts(HASH_TAG, self.body_bytes())
-
-    def to_json(self) -> dict[str, Any]:
-        """The body plus "sig" (64 bytes, lowercase hex): the checkpoint's wire form."""
-        return {**self.body(), "sig": self.signature.hex()}
 
     @classmethod
     def from_json(cls, obj: object) -> Checkpoint:

@@ -16,16 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..crypto import bip340
 from ..crypto.errors import CryptoError, InvalidProof
-from ..crypto.hashing import hash_parts
 from . import codec
 from .canonical import canonical_bytes, parse_canonical
 from .checkpoint import Checkpoint
 from .errors import MalformedInput
-from .fields import StatementFields
+from .fields import SignedStatement, StatementFields
 
 TYPE = "cosignature"
 HASH_TAG = "cosignature"
@@ -38,8 +37,10 @@ _malformed = _FIELDS.malformed
 
 
 @dataclass(frozen=True, slots=True)
-class Cosignature:
+class Cosignature(SignedStatement):
     """Witness `witness` saw checkpoint `checkpoint` (its 32-byte message) at time `timestamp`."""
+
+    hash_tag: ClassVar[str] = HASH_TAG
 
     checkpoint: bytes
     election_id: str
@@ -60,17 +61,6 @@ class Cosignature:
         return {"checkpoint": self.checkpoint.hex(), "election": self.election_id,
                 "size": self.size, "time": self.timestamp, "type": TYPE,
                 "witness": self.witness.hex()}
-
-    def body_bytes(self) -> bytes:
-        """RFC 8785 encoding of `body()`: the bytes whose hash the witness signs."""
-        return canonical_bytes(self.body())
-
-    def message(self) -> bytes:
-        """hash_parts("cosignature", body_bytes()): the 32-byte BIP340 message."""
-        return hash_parts(HASH_TAG, self.body_bytes())
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.body(), "sig": self.signature.hex()}
 
     def to_bytes(self) -> bytes:
         """The wire form as canonical JSON bytes (what stores and records keep)."""

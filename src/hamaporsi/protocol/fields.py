@@ -1,12 +1,15 @@
-"""Strict field checks of the board's signed statements (checkpoints §8.4, cosignatures §8.8):
-each failure is MalformedInput("<kind>: <reason>") with the statement's own error code."""
+"""What the board's signed statements (checkpoints §8.4, cosignatures §8.8) share: strict field
+checks, each failure MalformedInput("<kind>: <reason>") with the statement's own error code, and
+the signing rule message = hash_parts(tag, RFC 8785 body), wire form = body plus "sig"."""
 
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from ..crypto.hashing import hash_parts
+from .canonical import canonical_bytes
 from .errors import MalformedInput
 
 MAX_INT = (1 << 53) - 1
@@ -60,3 +63,28 @@ class StatementFields:
             raise self.malformed(f"keys must be exactly {sorted(keys)}; "
                                  f"missing {sorted(keys - have)}, extra {extra}")
         return obj
+
+
+class SignedStatement:
+    """Mixin of a signed statement (a frozen dataclass with `body()`, `signature` and the
+    class's `hash_tag`): its signed bytes, its BIP340 message and its wire form."""
+
+    __slots__ = ()
+    hash_tag: ClassVar[str]
+    signature: bytes
+
+    def body(self) -> dict[str, Any]:
+        """The signed fields as a JSON object."""
+        raise NotImplementedError
+
+    def body_bytes(self) -> bytes:
+        """RFC 8785 encoding of `body()`: the exact bytes whose hash is signed."""
+        return canonical_bytes(self.body())
+
+    def message(self) -> bytes:
+        """The 32-byte BIP340 message: hash_parts(hash_tag, body_bytes())."""
+        return hash_parts(self.hash_tag, self.body_bytes())
+
+    def to_json(self) -> dict[str, Any]:
+        """The body plus "sig" (64 bytes, lowercase hex): the wire form."""
+        return {**self.body(), "sig": self.signature.hex()}
