@@ -115,9 +115,7 @@ class Board:
         self.el: Election = witnessed_election(self.path, policy(3, threshold))
         self.el.open()
         self.el.store.close()
-        self.path.with_suffix(".key.json").write_text(json.dumps(
-            {"role": "board", "board_secret": self.el.board_secret.hex(),
-             "election": self.el.manifest.hash.hex()}))
+        self.el.write_board_key()
         self.d = d
 
     def cast(self, voter: int, tag: str) -> Path:
@@ -285,9 +283,7 @@ def test_election_without_witnesses_keeps_the_receipt_format(tmp_path: Path) -> 
     el = Election(tmp_path / "board.sqlite")
     el.open()
     el.store.close()
-    (tmp_path / "board.key.json").write_text(json.dumps(
-        {"role": "board", "board_secret": el.board_secret.hex(),
-         "election": el.manifest.hash.hex()}))
+    el.write_board_key()
     r = tmp_path / "r.json"
     ok("voter", "cast", "--board", tmp_path / "board.sqlite", "--code", el.creds[0].code,
        "--choice", "0", "--receipt", r)

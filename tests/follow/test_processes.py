@@ -64,9 +64,7 @@ def test_serve_witness_and_mirror_processes(tmp_path: Path) -> None:
     el = witnessed_election(tmp_path / "board.sqlite", [bytes.fromhex(pub)], 1)
     el.open()
     el.store.close()
-    (tmp_path / "board.key.json").write_text(json.dumps({
-        "role": "board", "board_secret": el.board_secret.hex(),
-        "election": el.manifest.hash.hex()}))
+    el.write_board_key()
     port, feed_port = free_port(), free_port()
     url, feed = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{feed_port}"
     server = start("serve", "--db", tmp_path / "board.sqlite", "--port", port,

@@ -3,6 +3,7 @@ tests: manifest, ceremony and credentials on the board, then helpers for each la
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,15 @@ class Election:
         self.tally()
         self.decrypt(trustees)
         return self.result(trustees)
+
+    def write_board_key(self, path: Path | None = None) -> Path:
+        """The board key file (as `organizer create` writes one, mode 0600) at `path`, by
+        default beside the board file (board.sqlite → board.key.json); its path."""
+        path = path or Path(self.path).with_suffix(".key.json")
+        path.write_text(json.dumps({"role": "board", "board_secret": self.board_secret.hex(),
+                                    "election": self.manifest.hash.hex()}))
+        path.chmod(0o600)
+        return path
 
     def finish_on(self, store: BoardStore, out: Path) -> Path:
         """Take up the board in `store` (opened afresh after others wrote to it), finish the

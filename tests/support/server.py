@@ -144,11 +144,7 @@ def free_port() -> int:
 
 def write_board_key(path: Path, el: Election) -> Path:
     """A board key file (as `organizer create` writes one) for `el`."""
-    import json
-    path.write_text(json.dumps({"role": "board", "board_secret": el.board_secret.hex(),
-                                "election": el.manifest.hash.hex()}))
-    path.chmod(0o600)
-    return path
+    return el.write_board_key(path)
 
 
 def start_server(*args: str | Path, port: int, log: Path) -> Any:

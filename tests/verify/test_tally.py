@@ -79,9 +79,7 @@ def _closed_board(tmp_path: Path) -> tuple[Path, Path]:
         el.cast(voter, choice)
     el.close()
     el.store.close()
-    (tmp_path / "board.key.json").write_text(json.dumps(
-        {"role": "board", "board_secret": el.board_secret.hex(),
-         "election": el.manifest.hash.hex()}))
+    el.write_board_key()
     org = tmp_path / "organizer.json"
     org.write_text(json.dumps({"role": "organizer", "secret_key": el.organizer.hex()}))
     return tmp_path / "board.sqlite", org

@@ -151,10 +151,7 @@ def start_live(tmp: Path, voters: int = 6, checkpoint_every: float = 0.5,
                   witnesses=witnesses)
     el.open()
     el.store.close()
-    key = db.with_suffix(".key.json")
-    key.write_text(json.dumps({"role": "board", "board_secret": el.board_secret.hex(),
-                               "election": el.manifest.hash.hex()}))
-    key.chmod(0o600)
+    el.write_board_key()
     port = free_port()
     log = tmp / "server.log"
     exe = Path(sys.executable).with_name("hamaporsi")
