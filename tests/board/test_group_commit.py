@@ -1,7 +1,7 @@
-"""Group commit (`ElectionBoard.submit_verified`, `SQLiteStore.append_each_checked`): ballots
-checked ahead of the write lock go in one transaction, each accepted or refused on its own;
-a failed transaction stores nothing and leaves the ledger as the store is. Also `sync()` (catch
-up with another writer) and `checkpoints(after=)`."""
+"""Group commit (`ElectionBoard.submit_verified`): ballots checked ahead of the write lock go
+in one transaction, each accepted or refused on its own; a failed transaction stores nothing
+and leaves the ledger as the store is. Also `sync()` (catch up with another writer) and
+`checkpoints(after=)`. The store's own `append_each_checked` is tested in test_store.py."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 from hamaporsi.board.election_board import ElectionBoard
 from hamaporsi.board.errors import AppendOnlyViolation
 from hamaporsi.board.open import is_postgres, open_store
-from hamaporsi.board.store import BoardStore
 from hamaporsi.protocol.canonical import canonical_bytes, parse_canonical
 from hamaporsi.protocol.errors import ProtocolError, Rejected
 from hamaporsi.protocol.ledger import BallotFacts
-from hamaporsi.protocol.merkle import leaf_hash, root
+from hamaporsi.protocol.merkle import root
 
 from support.election import Election
 
@@ -29,37 +28,6 @@ def facts(el: Election, data: bytes) -> BallotFacts:
     f = el.eb.ledger.check_alone(parse_canonical(data))
     assert f is not None
     return f
-
-
-def test_store_appends_the_checked_and_skips_the_others(store: BoardStore) -> None:
-    s = store
-    s.append(b"zero")
-    seen: list[tuple[int, int]] = []
-
-    def check(i: int, idx: int) -> bool:
-        seen.append((i, idx))
-        return i != 1
-
-    assert s.append_each_checked([b"a", b"b", b"c"], check) == [1, None, 2]
-    assert seen == [(0, 1), (1, 2), (2, 2)]
-    assert [d for _, d in s.entries()] == [b"zero", b"a", b"c"]
-    assert s.leaf_hashes(0, 3) == [leaf_hash(d) for d in (b"zero", b"a", b"c")]
-
-
-def test_store_batch_is_all_or_nothing_when_the_check_raises(store: BoardStore) -> None:
-    s = store
-
-    def check(i: int, idx: int) -> bool:
-        if i == 2:
-            raise RuntimeError("disk on fire")
-        return True
-
-    with pytest.raises(RuntimeError):
-        s.append_each_checked([b"a", b"b", b"c"], check)
-    assert s.size() == 0
-    with pytest.raises(TypeError):
-        s.append_each_checked([b"a", "b"], lambda i, idx: True)  # type: ignore[list-item]
-    assert s.size() == 0
 
 
 def test_mixed_batch_accepts_the_good_and_refuses_the_bad(el: Election) -> None:
