@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  CodeError, HamaporsiError, canonical, checkElection, checkReceipt, codeFromSecret, contextFrom, encryptBallot,
+  CodeError, canonical, checkElection, checkReceipt, codeFromSecret, contextFrom, encryptBallot,
   fromHex, parseCanonical, parseCredentialCode, toHex, verifyAudit, verifyBallot, verifyCheckpoint,
   verifyInclusion, type BoothContext, type ElectionInfo, type JsonObject,
 } from '../src/crypto/index.ts';
@@ -15,6 +15,7 @@ import { decodePoint, decodeScalar, encodePoint, mul, mulG } from '../src/crypto
 import { signEntry } from '../src/crypto/signing.ts';
 import { ballotVerdict, vectorContext, vectorElectionInfo } from '../src/crypto/vectors.ts';
 import { randomBytes } from '@noble/curves/utils.js';
+import { checkOfThrow, codeOfThrow } from './thrown.ts';
 
 const VEC = resolve(import.meta.dirname, '../../tests/vectors');
 const load = (name: string): any => JSON.parse(readFileSync(resolve(VEC, name), 'utf8'));
@@ -23,27 +24,6 @@ const receipts: any[] = load('receipts.json').cases;
 const ctxOf = (name: string): BoothContext => vectorContext(elections[name]);
 const cred = (name: string, i = 0): Uint8Array => fromHex(elections[name].credentials[i].secret);
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-/** The code of the error `fn` throws (fails the test if it does not throw). */
-function codeOfThrow(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HamaporsiError);
-    return (e as HamaporsiError).code;
-  }
-  throw new Error('expected an error, nothing was thrown');
-}
-
-function checkOfThrow(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HamaporsiError);
-    return (e as HamaporsiError).check;
-  }
-  throw new Error('expected an error, nothing was thrown');
-}
 
 describe('fresh ballots', () => {
   const shapes: [string, number[][]][] = [

@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  HamaporsiError, NO_WITNESSES, checkElection, checkReceipt, cosignatureMessage, cosignatureToJson,
+  NO_WITNESSES, checkElection, checkReceipt, cosignatureMessage, cosignatureToJson,
   fromHex, parseCheckpoint, parseCosignature, parseManifest, requireWitnessed, requireWitnesses, toHex,
   validCosigners, verifyCosignature, type Cosignature, type ElectionInfo,
 } from '../src/crypto/index.ts';
 import * as bip340 from '../src/crypto/bip340.ts';
 import { checkpointMessage } from '../src/crypto/checkpoint.ts';
+import { codeOfThrow } from './thrown.ts';
 
 const VEC = resolve(import.meta.dirname, '../../tests/vectors');
 const load = (name: string): any => JSON.parse(readFileSync(resolve(VEC, name), 'utf8'));
@@ -33,16 +34,6 @@ function cosignHere(w: number, time = 1_800_000_000): Cosignature {
   return { ...unsigned, sig: bip340.sign(secret(w), cosignatureMessage(unsigned)) };
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HamaporsiError);
-    return (e as HamaporsiError).code;
-  }
-  throw new Error('expected an error, nothing was thrown');
-}
-
 describe('cosignatures made in the browser', () => {
   test('verify, and round-trip through the wire form', () => {
     const cs = cosignHere(1);
@@ -54,18 +45,18 @@ describe('cosignatures made in the browser', () => {
 
   test('any field changed after signing is refused', () => {
     const cs = cosignHere(0);
-    expect(codeOf(() => verifyCosignature({ ...cs, time: cs.time + 1 }, cp9))).toBe('bad_signature');
-    expect(codeOf(() => verifyCosignature({ ...cs, witness: bip340.publicKey(secret(1)) }, cp9))).toBe('bad_signature');
-    expect(codeOf(() => verifyCosignature({ ...cs, size: 8 }, cp9))).toBe('wrong_checkpoint');
-    expect(codeOf(() => verifyCosignature({ ...cs, election: '00'.repeat(32) }, cp9))).toBe('wrong_checkpoint');
+    expect(codeOfThrow(() => verifyCosignature({ ...cs, time: cs.time + 1 }, cp9))).toBe('bad_signature');
+    expect(codeOfThrow(() => verifyCosignature({ ...cs, witness: bip340.publicKey(secret(1)) }, cp9))).toBe('bad_signature');
+    expect(codeOfThrow(() => verifyCosignature({ ...cs, size: 8 }, cp9))).toBe('wrong_checkpoint');
+    expect(codeOfThrow(() => verifyCosignature({ ...cs, election: '00'.repeat(32) }, cp9))).toBe('wrong_checkpoint');
     const cp6 = parseCheckpoint(named['checkpoint/6'].wire);
-    expect(codeOf(() => verifyCosignature(cs, cp6))).toBe('wrong_checkpoint');
+    expect(codeOfThrow(() => verifyCosignature(cs, cp6))).toBe('wrong_checkpoint');
   });
 
   test('the threshold counts distinct listed witnesses with valid signatures', () => {
     const w0 = cosignHere(0), w0b = cosignHere(0, 1_800_000_001), w3 = cosignHere(3), w2 = cosignHere(2);
     expect(validCosigners(policy, cp9, [w0, w0b, w3]).length).toBe(1);
-    expect(codeOf(() => requireWitnesses(policy, cp9, [w0, w0b, w3]))).toBe('not_witnessed');
+    expect(codeOfThrow(() => requireWitnesses(policy, cp9, [w0, w0b, w3]))).toBe('not_witnessed');
     const got = requireWitnesses(policy, cp9, [w2, w0b, w3]);
     expect(got.map((c) => toHex(c.witness))).toEqual([w0b, w2].map((c) => toHex(c.witness)).sort());
     expect(validCosigners(NO_WITNESSES, cp9, [w0, w2])).toEqual([]);
@@ -84,7 +75,7 @@ describe('the election check and receipts', () => {
     expect(el.manifest.witnesses.keys.map(toHex)).toEqual(manifest.witnesses.keys);
     // A served manifest whose witnesses were edited no longer matches its signature.
     const edited = { ...manifest.manifest, witnesses: { ...manifest.manifest.witnesses, threshold: 1 } };
-    expect(codeOf(() => checkElection({ ...info, manifest: edited } as unknown as ElectionInfo))).toBe('bad_signature');
+    expect(codeOfThrow(() => checkElection({ ...info, manifest: edited } as unknown as ElectionInfo))).toBe('bad_signature');
   });
 
   test('a receipt is witnessed only with the threshold; the server\'s extra fields are ignored', () => {
@@ -96,7 +87,7 @@ describe('the election check and receipts', () => {
     requireWitnessed(r);
     const fewer = checkReceipt({ ...served, cosignatures: served.cosignatures.slice(1) }, c.board_key, c.manifest_hash, entry, policy);
     expect([fewer.witnessed, fewer.cosigners.length, fewer.required]).toEqual([false, 1, 2]);
-    expect(codeOf(() => requireWitnessed(fewer))).toBe('not_witnessed');
+    expect(codeOfThrow(() => requireWitnessed(fewer))).toBe('not_witnessed');
     const fresh = checkReceipt({ ...served, cosignatures: [cosignatureToJson(cosignHere(1)), served.cosignatures[0]] }, c.board_key, c.manifest_hash, entry, policy);
     expect(fresh.witnessed).toBe(true);
   });
@@ -111,6 +102,6 @@ describe('the election check and receipts', () => {
     const rc = load('receipts.json').cases.find((x: any) => x.name === 'receipt/ballot-5-of-9');
     const r = checkReceipt(rc.receipt, rc.board_key, rc.manifest_hash);
     expect([r.status, r.witnessed, r.required, r.cosigners.length]).toEqual(['included', true, 0, 0]);
-    expect(codeOf(() => checkReceipt({ ...rc.receipt, cosignatures: {} }, rc.board_key, rc.manifest_hash))).toBe('bad_cosignature');
+    expect(codeOfThrow(() => checkReceipt({ ...rc.receipt, cosignatures: {} }, rc.board_key, rc.manifest_hash))).toBe('bad_cosignature');
   });
 });
