@@ -6,6 +6,7 @@ in over HTTP with a code from its codes file, finishing and verifying after Ctrl
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from hamaporsi.cli.demo import DemoConfig, set_up, write_role_files
 from hamaporsi.cli.main import main
 from hamaporsi.crypto.group import Point
 from hamaporsi.protocol.ballot import encrypt_ballot
+from hamaporsi.protocol.checkpoint import Checkpoint
+from hamaporsi.protocol.cosignature import Cosignature, WitnessPolicy
 from hamaporsi.protocol.credentials import Credential
 from hamaporsi.protocol.election import ElectionContext
 from hamaporsi.protocol.manifest import parse_manifest
@@ -144,14 +147,37 @@ def test_demo_serve_then_ctrl_c_finishes_and_verifies(tmp_path: Path) -> None:
             info = h.get("/api/election").json()
             assert info["phase"] == "voting"
             b = encrypt_ballot(context_from(info), cred.secret, cred.public, [1])
+            policy = WitnessPolicy.from_json(info["manifest"]["witnesses"])
+            assert policy.threshold == len(policy.keys) == 2  # the demo's default
             resp = h.post("/api/ballots", content=b.bytes, headers=JSON)
             assert resp.status_code == 201, resp.text
-            wait_included(h, resp.json()["tracking_code"])
+            st = wait_included(h, resp.json()["tracking_code"])
+            cp = Checkpoint.from_json(st["checkpoint"])
+            got = [Cosignature.from_json(c) for c in st["cosignatures"]]
+            assert len(policy.require(cp, got)) == 2  # included only once both cosigned
     finally:
         rc, out, err = stop(proc)
     assert rc == 0, out + err
     assert "Vote in a browser:" in out and url in out
     assert "VALID" in out and "INVALID" not in out
+    assert "Witnesses: 2 of 2 cosigned the last checkpoint" in out
+    assert "cosigned by 2 of 2 witnesses" in " ".join(out.split())
+    record = tmp_path / "d" / "record"
+    last = Checkpoint.from_json(json.loads(
+        (record / "checkpoints.jsonl").read_text().splitlines()[-1]))
+    final = [Cosignature.from_bytes(x.encode()) for x in
+             (record / "cosignatures.jsonl").read_text().splitlines()]
+    assert len(policy.require(last, final)) == 2  # the record's last checkpoint is witnessed
+    for i in (1, 2):
+        assert (tmp_path / "d" / "keys" / f"witness{i}.json").stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "d" / "witnesses" / f"witness-{i}" / "cosignatures.jsonl").exists()
     assert (tmp_path / "d" / "keys" / "organizer.json").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "d" / "record" / "entries.jsonl").read_bytes().count(b'"type":"ballot"') \
         == 1
+
+
+def test_demo_witnesses_need_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match="--witnesses needs --serve"):
+        main(["demo", "--witnesses", "2"])
+    with pytest.raises(SystemExit, match="between 0 and 8"):
+        main(["demo", "--serve", "--witnesses", "9", "--out", "unused"])

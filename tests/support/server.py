@@ -109,25 +109,9 @@ def live_server(config: ServerConfig) -> Iterator[str]:
 def uvicorn_thread(config: Any) -> Iterator[str]:
     """uvicorn with `config` (a uvicorn.Config on 127.0.0.1, port 0) in a thread; yields the
     base URL once it listens, and stops it afterwards."""
-    import threading
-    import time
-
-    import uvicorn
-
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "server did not stop"
+    from hamaporsi.server.run import in_thread
+    with in_thread(config, start_timeout=30) as url:
+        yield url
 
 
 # -- `hamaporsi serve` as a process --------------------------------------------------------------

@@ -53,6 +53,8 @@ class DemoConfig:
     workers: int | None = None
     booth: bytes | None = None
     """The booth bundle's hash to state in the manifest (spec §5.2), if any."""
+    witnesses: int = 0
+    """Witnesses named in the manifest, all required (`--serve` runs them, spec §8.8)."""
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,6 +75,7 @@ class Referendum:
     registrar: bytes
     board_secret: bytes
     t0: float
+    witness_secrets: list[bytes] = field(default_factory=list)
 
 
 def set_up(cfg: DemoConfig, con: Console) -> Referendum:
@@ -86,6 +89,11 @@ def set_up(cfg: DemoConfig, con: Console) -> Referendum:
 
     # -- roles and their keys --------------------------------------------------------------
     organizer, registrar, board_secret = (bip340.generate_secret() for _ in range(3))
+    witness_secrets = [bip340.generate_secret() for _ in range(cfg.witnesses)]
+    witnesses = None
+    if witness_secrets:
+        from .demo_witnesses import policy_of
+        witnesses = policy_of(witness_secrets)
     tkeys = [TrusteeKeys.generate() for _ in range(cfg.trustees)]
     options = OPTIONS + ([BLANK] if cfg.blank else [])
     now = int(time.time())
@@ -95,7 +103,7 @@ def set_up(cfg: DemoConfig, con: Console) -> Referendum:
         organizer_key=bip340.public_key(organizer), registrar_key=bip340.public_key(registrar),
         board_key=bip340.public_key(board_secret),
         trustees=[k.public_info(f"Trustee {i + 1}") for i, k in enumerate(tkeys)],
-        threshold=cfg.threshold, booth=cfg.booth)
+        threshold=cfg.threshold, booth=cfg.booth, witnesses=witnesses)
     manifest = parse_manifest(sign_entry(unsigned, organizer))
     eb = ElectionBoard(SQLiteStore(db), board_secret, manifest.hash.hex())
     eb.submit(manifest.entry)
@@ -133,7 +141,7 @@ def set_up(cfg: DemoConfig, con: Console) -> Referendum:
     eb.submit(ctx.open_entry(organizer))
     eb.checkpoint()
     return Referendum(eb, db, manifest, ctx, creds, tkeys, sessions, shares, organizer,
-                      registrar, board_secret, t0)
+                      registrar, board_secret, t0, witness_secrets)
 
 
 def simulate_voting(r: Referendum, cfg: DemoConfig, rnd: random.Random,
@@ -243,8 +251,10 @@ def write_role_files(r: Referendum, out: Path) -> dict[str, Path]:
     paths = {"board": write_new(board_key_path(r.db), {"role": "board", "election": mh,
                                                        "board_secret": r.board_secret.hex()},
                                 secret=True, what="board key file")}
-    for role, secret in (("organizer", r.organizer), ("registrar", r.registrar)):
-        paths[role] = write_new(keys / f"{role}.json", {"role": role,
+    witnesses = [(f"witness{i}", "witness", s) for i, s in enumerate(r.witness_secrets, 1)]
+    for name, role, secret in (("organizer", "organizer", r.organizer),
+                               ("registrar", "registrar", r.registrar), *witnesses):
+        paths[name] = write_new(keys / f"{name}.json", {"role": role,
                                                         "secret_key": secret.hex()},
                                 secret=True, what=f"{role} key file")
     for s in r.sessions:
@@ -261,9 +271,12 @@ def write_role_files(r: Referendum, out: Path) -> dict[str, Path]:
     return paths
 
 
-def serve_demo(cfg: DemoConfig, serve: Any, url: str, console: Console | None = None) -> int:
+def serve_demo(cfg: DemoConfig, serve: Any, url: str, final: Any,
+               console: Console | None = None) -> int:
     """Set up and open the referendum, serve it with `serve(db, board_secret, election_id)`
-    until Ctrl-C, then finish it and verify the record; 0 when the verification passes."""
+    until Ctrl-C while the demo's witnesses follow it at `url`, then finish it, let the
+    witnesses cosign the last checkpoint through a server `final(db, board_secret,
+    election_id)` (a ServerConfig), and verify the record; 0 when the verification passes."""
     con = console or Console()
     rnd = random.Random(cfg.seed)
     r = set_up(cfg, con)
@@ -283,11 +296,28 @@ def serve_demo(cfg: DemoConfig, serve: Any, url: str, console: Console | None = 
         f"  hamaporsi tally result --board {b} --organizer {paths['organizer']}\n"
         f"Ctrl-C stops serving; the demo then finishes what is left and verifies the record.\n",
         soft_wrap=True)  # commands stay whole lines, to copy and paste
-    serve(r.db, r.board_secret, r.manifest.hash.hex())
+    from .demo_witnesses import DemoWitnesses
+    wit = DemoWitnesses(cfg.out, r.witness_secrets)
+    if r.witness_secrets:
+        n = len(r.witness_secrets)
+        con.print(f"[bold]Witnesses:[/] {n}, each cosigning every checkpoint after checking it "
+                  f"(all {n} required: a receipt waits for them); their copies in "
+                  f"{cfg.out / 'witnesses'}\n")
+        wit.follow(url)
+    try:
+        serve(r.db, r.board_secret, r.manifest.hash.hex())
+    finally:
+        wit.stop()
     con.print("\nServer stopped; finishing the referendum.")
     r.eb = ElectionBoard(SQLiteStore(r.db), r.board_secret, r.manifest.hash.hex())
     try:
         finish(r, cfg, rnd, con)
+        if r.witness_secrets:
+            r.eb.board.store.close()
+            got = wit.cosign_final(final(r.db, r.board_secret, r.manifest.hash.hex()))
+            con.print(f"Witnesses: {got} of {len(r.witness_secrets)} cosigned the last "
+                      "checkpoint")
+            r.eb = ElectionBoard(SQLiteStore(r.db), r.board_secret, r.manifest.hash.hex())
         ok = export_and_verify(r, cfg, con)
     finally:
         r.eb.board.store.close()

@@ -112,12 +112,15 @@ def demo_serve(a: argparse.Namespace, cfg: Any) -> int:
     cfg.booth = None if web is None else bundle_hash(web)
     workers = (os.cpu_count() or 1) if a.verify_workers is None else a.verify_workers
 
+    def config(db: Path, secret: bytes, election: str) -> ServerConfig:
+        return ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
+                            port=a.port, checkpoint_every=a.checkpoint_every,
+                            checkpoint_min_entries=a.checkpoint_min_entries,
+                            checkpoint_max_delay=a.checkpoint_max_delay, web_dir=web,
+                            verify_workers=workers)
+
     def run(db: Path, secret: bytes, election: str) -> None:
-        serve(ServerConfig(db=db, board_secret=secret, election_id=election, host=a.host,
-                           port=a.port, checkpoint_every=a.checkpoint_every,
-                           checkpoint_min_entries=a.checkpoint_min_entries,
-                           checkpoint_max_delay=a.checkpoint_max_delay, web_dir=web,
-                           verify_workers=workers))
+        serve(config(db, secret, election))
 
     print(f"note: a checkpoint is signed once {a.checkpoint_min_entries} ballots wait or the "
           f"oldest waited {a.checkpoint_max_delay:g} s (demo setting; `serve` waits up to 30 s "
@@ -125,4 +128,4 @@ def demo_serve(a: argparse.Namespace, cfg: Any) -> int:
     if web is None:
         print("note: the booth is not built (cd web && npm ci && npm run build); serving the "
               "API only", flush=True)
-    return serve_demo(cfg, run, f"http://{a.host}:{a.port}/")
+    return serve_demo(cfg, run, f"http://{a.host}:{a.port}/", config)
