@@ -294,6 +294,24 @@ def test_listed_intermediate_checkpoint_with_a_wrong_root(tmp_path: Path, record
     assert state(c) == (0, None, [])
 
 
+def test_listed_size_zero_checkpoint_with_a_root_is_checked(tmp_path: Path, record: Record,
+                                                            fake: Fake, client: Client) -> None:
+    """A board-signed size-0 checkpoint must have the empty tree's root like any other: on a
+    fresh copy it was stored unchecked (and the copy then refused to open: CopyCorrupted)."""
+    board, url = fake(record.view(14, 20, t=1_700_000_001))
+    bogus = sign_checkpoint(record.secret, record.election, 0, leaf_hash(b"x"), 1_700_000_000)
+    board.view.checkpoints.insert(0, bogus)
+    c = VerifiedCopy.open(tmp_path / "copy")
+    with pytest.raises(ForkDetected) as e:
+        c.sync(client(url), board.view.checkpoints)
+    ev = e.value.evidence
+    assert (ev.kind, ev.first.size, ev.second.size) == (INCONSISTENT, 0, 20)
+    check_evidence(ev, bip340.public_key(record.secret))
+    assert state(c) == (0, None, [])
+    c.close()
+    VerifiedCopy.open(tmp_path / "copy").close()
+
+
 class Flaky:
     """A store whose add_checkpoint fails once after entries were appended (a crash)."""
 

@@ -376,6 +376,9 @@ class VerifiedCopy:
         wrong: list[tuple[Checkpoint, bytes]] = []
         leaves: list[bytes] = []  # for evidence about an intermediate checkpoint only
         keep = len(batch) > 1
+        start = at.get(base)  # a checkpoint at the copy's own size: only size 0 on a fresh copy
+        if start is not None and start is not head and tree.root() != start.root:
+            wrong.append((start, tree.root()))
         spool = Spool(self.spool_dir, self.spool_budget)
         try:
             for page in remote.entry_pages(base, head.size):
