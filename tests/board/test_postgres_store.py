@@ -196,6 +196,23 @@ def test_unreachable_server_message_has_no_password() -> None:
     assert "postgres:***@127.0.0.1:1" in str(e.value)
 
 
+@pytest.mark.parametrize("url", [
+    "postgresql://postgres:50%off-pw@127.0.0.1/test",  # a bare % in the password
+    "postgresql://postgres:s3cret%00pw@127.0.0.1/test",
+    "postgresql://postgres:s3cret-pw@127.0.0.1/test?bogus_option=1",
+])
+def test_malformed_url_message_has_no_password(url: str) -> None:
+    """libpq quotes the token it cannot parse, here the password: the store's refusal does not,
+    nor does any exception a traceback would print with it."""
+    with pytest.raises(ValueError) as e:
+        PostgresStore(url)
+    chain: BaseException | None = e.value
+    while chain is not None:
+        assert "50%off" not in str(chain) and "s3cret" not in str(chain)
+        chain = chain.__cause__ or (None if chain.__suppress_context__ else chain.__context__)
+    assert "postgres:***@127.0.0.1" in str(e.value)
+
+
 def test_closed_store_does_not_reconnect(store: PostgresStore) -> None:
     store.close()
     with pytest.raises(BoardError, match="closed"):

@@ -141,7 +141,11 @@ class PostgresStore(SqlStore[Conn]):
         self.url = describe(url)
         """The URL without its password, for logs and messages."""
         self._conninfo, self.schema = postgres_parts(url)
-        self._password = conninfo_to_dict(self._conninfo).get("password")
+        try:
+            self._password = conninfo_to_dict(self._conninfo).get("password")
+        except psycopg.Error:  # libpq quotes the token it cannot parse: maybe the password
+            raise ValueError(f"{self.url} is not a valid PostgreSQL URL (percent-encode any "
+                             "special character in it, e.g. % as %25)") from None
         self._conn: Conn | None = None
         self._closed = False
         try:
