@@ -197,3 +197,39 @@ def test_mirror_pages_through_more_checkpoints_than_one_listing(
             m.close()
     lines = (tmp_path / "m" / "checkpoints.jsonl").read_text().splitlines()
     assert [json.loads(x)["size"] for x in lines] == [14, 16, 18, 20, 22, 24, 30, 32, 34, 38]
+
+
+def test_mirror_listing_stops_at_the_newest_listed_checkpoint(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """A board whose oldest-first pages never end (full pages of ever larger sizes) kept a
+    mirror paging, and holding what it got, forever; it pages only up to the newest listing."""
+    import hamaporsi.follow.mirror as mirror_mod
+    from hamaporsi.protocol.checkpoint import sign_checkpoint
+    monkeypatch.setattr(mirror_mod, "LIST", 3)
+    secret = bip340.generate_secret()
+    asked = 0
+
+    def cp(n: int) -> dict[str, object]:
+        return sign_checkpoint(secret, "aa" * 32, n, b"\x02" * 32, n).to_json()
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        nonlocal asked
+        asked += 1
+        if asked > 60:
+            return httpx.Response(400, json={"error": "stop", "detail": "asked too often"})
+        limit = int(r.url.params["limit"])
+        if "after" not in r.url.params:
+            return httpx.Response(200, json={"checkpoints": [cp(n) for n in (102, 101, 100)]})
+        after = int(r.url.params["after"])
+        return httpx.Response(200, json={"checkpoints": [cp(after + i)
+                                                         for i in range(1, limit + 1)]})
+
+    b = BoardClient("http://board.test", FAST, transport=httpx.MockTransport(handler))
+    m = Mirror(tmp_path / "m", b)
+    try:
+        got = m.listed()
+    finally:
+        m.close()
+    assert [c.size for c in got] == list(range(103))
+    assert asked <= 40

@@ -155,14 +155,32 @@ def test_checkpoints_after_pages_oldest_first_and_checks_the_order() -> None:
         after, limit = int(r.url.params["after"]), int(r.url.params["limit"])
         return js({"checkpoints": [c.to_json() for c in cps if c.size > after][:limit]})
 
-    assert board(page).checkpoints_after(-1, page=3) == cps
+    assert board(page).checkpoints_after(-1, page=3, below=100) == cps
     assert asked == ["limit=3&after=-1", "limit=3&after=3", "limit=3&after=6"]
-    assert board(page).checkpoints_after(5, page=3) == cps[5:]
+    assert board(page).checkpoints_after(5, page=3, below=100) == cps[5:]
     with pytest.raises(BadResponse, match="strictly in order"):  # newest first is not a page
         board(lambda r: js({"checkpoints": [cps[1].to_json(), cps[0].to_json()]})
               ).checkpoints(5, after=0)
     with pytest.raises(BadResponse, match="asked for sizes after 4"):
         board(lambda r: js({"checkpoints": [cps[2].to_json()]})).checkpoints(5, after=4)
+
+
+def test_checkpoints_after_stops_below_a_size_on_an_endless_board() -> None:
+    """A board that answers every page with a full page of ever larger (unsigned, cheap) sizes
+    made the pager ask forever, holding every one in memory; paging up to a size stops there."""
+    asked: list[int] = []
+
+    def endless(r: httpx.Request) -> httpx.Response:
+        after, limit = int(r.url.params["after"]), int(r.url.params["limit"])
+        asked.append(after)
+        if len(asked) > 50:
+            return js({"error": "stop", "detail": "asked too often"}, 400)
+        return js({"checkpoints": [sign_checkpoint(SECRET, "aa" * 32, after + i, b"\x02" * 32,
+                                                   1).to_json() for i in range(1, limit + 1)]})
+
+    got = board(endless).checkpoints_after(-1, page=3, below=10)
+    assert [c.size for c in got] == list(range(10))
+    assert len(asked) == 4
 
 
 def test_split_entries_keeps_the_exact_bytes() -> None:

@@ -74,8 +74,7 @@ class Mirror:
         after = latest.size if latest is not None else -1
         if len(newest) < LIST or newest[0].size <= after + 1:
             return newest
-        older = [c for c in self.board.checkpoints_after(after, LIST) if c.size < newest[0].size]
-        return older + newest
+        return self.board.checkpoints_after(after, LIST, below=newest[0].size) + newest
 
     def _cosignatures(self, new: tuple[Checkpoint, ...]) -> tuple[int, int]:
         """Fetch, verify (listed witness, valid signature, this exact checkpoint) and store the

@@ -201,13 +201,17 @@ class BoardClient(_Client):
             raise BadResponse(f"checkpoints: asked for sizes after {after}, got {cps[0].size}")
         return cps
 
-    def checkpoints_after(self, after: int, page: int = 1000) -> list[Checkpoint]:
-        """Every checkpoint of size > `after`, in increasing size, a page at a time."""
+    def checkpoints_after(self, after: int, page: int = 1000, *,
+                          below: int) -> list[Checkpoint]:
+        """Every checkpoint of size in (`after`, `below`), in increasing size, a page at a
+        time; paging stops at the first page reaching `below`, so a board answering endless
+        full pages cannot keep the caller asking (and holding the answers) forever."""
         out: list[Checkpoint] = []
         while True:
             got = self.checkpoints(page, after=after)
-            out.extend(got)
-            if len(got) < page:
+            keep = [c for c in got if c.size < below]
+            out.extend(keep)
+            if len(got) < page or len(keep) < len(got):
                 return out
             after = got[-1].size
 

@@ -199,7 +199,7 @@ class Witness:
         cps = [cp]
         if cp.size - self.copy.size > BATCH_ENTRIES:  # far behind: store as it goes
             after = self.copy.latest.size if self.copy.latest is not None else -1
-            cps = [c for c in self.board.checkpoints_after(after) if c.size < cp.size] + cps
+            cps = self.board.checkpoints_after(after, below=cp.size) + cps
         try:
             try:
                 self.copy.sync(self.board, cps, self.progress)
