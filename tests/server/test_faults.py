@@ -23,6 +23,7 @@ from hamaporsi.board.open import open_store
 from hamaporsi.protocol.ballot import EncryptedBallot
 from hamaporsi.protocol.ledger import MemoryIndex
 from hamaporsi.server.app import scrub
+from hamaporsi.server.config import ServerConfig
 from hamaporsi.verify.runner import verify_record
 
 from support.election import Election
@@ -145,6 +146,14 @@ def test_logged_faults_never_show_the_database_password() -> None:
     out = scrub(msg, url)
     assert "s3cret-pw" not in out and "***" in out and "\n" not in out
     assert scrub("plain", "board.sqlite") == "plain"
+
+
+def test_the_server_config_never_shows_the_database_password() -> None:
+    url = "postgresql://hamaporsi:s3cret-pw@db.example:5432/board?schema=x"
+    cfg = ServerConfig(db=url, read_only=True)
+    assert cfg.url == url  # the store still gets it
+    for text in (repr(cfg), str(cfg)):
+        assert "s3cret" not in text and "hamaporsi:***@db.example:5432/board" in text
 
 
 # -- SQLite: the board file is full --------------------------------------------------------------

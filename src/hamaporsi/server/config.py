@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from ..board.open import describe
 
 DEFAULT_BODY_CAP = 64 * 1024
 """Largest request body accepted (bytes). The largest ballot (32 options and a total proof over
@@ -59,6 +61,16 @@ class ServerConfig:
     read_only: bool = False
     retry_after: int = 2
     """Seconds a 503 for an unreachable or full database asks clients to wait."""
+
+    def __repr__(self) -> str:
+        """The settings, with the database URL's password masked (`describe`)."""
+        try:
+            db = describe(self.url)
+        except ValueError:  # a URL open_store will refuse: show none of it
+            db = "<invalid database URL>"
+        shown = (f"{f.name}={db if f.name == 'db' else getattr(self, f.name)!r}"
+                 for f in fields(self) if f.repr)
+        return f"ServerConfig({', '.join(shown)})"
 
     @property
     def url(self) -> str:
