@@ -188,6 +188,43 @@ def test_sequencer_lock_wait_times_out_as_unavailable(pg_url: str,
         assert s.append(b"b") == 1
 
 
+def test_a_writer_stuck_holding_the_sequencer_loses_it(pg_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that stops inside its transaction (a hung board thread, SIGSTOP, a frozen VM:
+    its kernel still answers TCP keepalives) would block every writer of the board for good;
+    the server ends its session once it idles in the transaction, so the others go on, and the
+    stuck writer's batch is not stored (StoreUnavailable when it wakes, then it reconnects)."""
+    monkeypatch.setattr(postgres_mod, "IDLE_IN_TRANSACTION_TIMEOUT", "300ms")
+    monkeypatch.setattr(postgres_mod, "LOCK_TIMEOUT", "10s")
+    with PostgresStore(pg_url) as stuck, PostgresStore(pg_url) as other:
+        stuck.append(b"a")
+        inside, resume = threading.Event(), threading.Event()
+        failed: list[BaseException] = []
+
+        def hang(i: int, idx: int) -> bool:
+            inside.set()
+            resume.wait(60)
+            return True
+
+        def run() -> None:
+            try:
+                stuck.append_each_checked([b"stuck"], hang)
+            except BaseException as e:  # noqa: BLE001 - the test looks at what it was
+                failed.append(e)
+
+        t = threading.Thread(target=run)
+        t.start()
+        try:
+            assert inside.wait(30)
+            assert other.append(b"b") == 1  # else: 55P03 after the lock timeout
+        finally:
+            resume.set()
+            t.join()
+        assert len(failed) == 1 and isinstance(failed[0], StoreUnavailable), failed
+        assert stuck.append(b"c") == 2  # reconnected
+        assert [e for _, e in other.entries()] == [b"a", b"b", b"c"]
+
+
 def test_unreachable_server_message_has_no_password() -> None:
     url = "postgresql://postgres:s3cret-pw@127.0.0.1:1/test?schema=x&connect_timeout=5"
     with pytest.raises(StoreUnavailable) as e:

@@ -38,6 +38,11 @@ from .sql_common import APPEND_ONLY, SqlStore, check_cosignature_args
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT = "30s"
 """Longest wait for the sequencer lock (as SQLite's busy timeout); then StoreUnavailable."""
+IDLE_IN_TRANSACTION_TIMEOUT = "60s"
+"""Longest pause between two statements of a write transaction before the server ends the
+session: a writer that hangs holding the sequencer lock (its process stopped or stuck, its
+kernel still answering keepalives) then blocks the other writers for this long, not for good.
+Far above any legitimate pause (the ledger's catch-up of one page of entries)."""
 
 _LOCK_DOMAIN = b"hamaporsi/board/sequencer\x00"
 
@@ -173,7 +178,7 @@ class PostgresStore(SqlStore[Conn]):
 
     def _connect(self) -> Conn:
         """A new autocommit connection set for the board: search_path, READ COMMITTED,
-        synchronous_commit not off, lock_timeout."""
+        synchronous_commit not off, lock_timeout, idle_in_transaction_session_timeout."""
         params = conninfo_to_dict(self._conninfo)
         kwargs: dict[str, Any] = {}
         if "connect_timeout" not in params:
@@ -190,6 +195,8 @@ class PostgresStore(SqlStore[Conn]):
             if row is None or row[0] == "off":
                 conn.execute("SET synchronous_commit TO on")
             conn.execute(sql.SQL("SET lock_timeout TO {}").format(sql.Literal(LOCK_TIMEOUT)))
+            conn.execute(sql.SQL("SET idle_in_transaction_session_timeout TO {}").format(
+                sql.Literal(IDLE_IN_TRANSACTION_TIMEOUT)))
         except psycopg.Error as e:
             conn.close()
             if isinstance(e, (psycopg.OperationalError, psycopg.InterfaceError)):
@@ -221,7 +228,8 @@ class PostgresStore(SqlStore[Conn]):
         """Turn a lost connection or a server fault into StoreUnavailable (and reconnect next)."""
         try:
             yield
-        except (psycopg.OperationalError, psycopg.InterfaceError) as e:
+        except (psycopg.OperationalError, psycopg.InterfaceError,
+                psycopg.errors.IdleInTransactionSessionTimeout) as e:
             self._drop()
             raise self._unavailable(e) from e
 
