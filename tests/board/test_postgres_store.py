@@ -61,6 +61,21 @@ def test_session_settings_are_enforced(pg_url: str) -> None:
         assert seen == ["read committed"]
 
 
+def test_a_dead_network_is_noticed_in_bounded_time(pg_url: str) -> None:
+    """A query whose answer never comes (the network to the database cut without a reset) would
+    hang the board thread for the OS keepalive default, two hours and more: connections probe
+    an idle link after seconds and give up on unacknowledged data, unless the URL says
+    otherwise."""
+    with PostgresStore(pg_url) as s:
+        p = s.conn.info.get_parameters()
+        assert int(p["keepalives_idle"]) + int(p["keepalives_interval"]) * int(
+            p["keepalives_count"]) <= 60
+        assert 0 < int(p["tcp_user_timeout"]) <= 60_000
+    with PostgresStore(pg_url + "&keepalives_idle=99&tcp_user_timeout=1234") as s:
+        p = s.conn.info.get_parameters()
+        assert (p["keepalives_idle"], p["tcp_user_timeout"]) == ("99", "1234")
+
+
 def test_schemas_are_separate_boards(pg_base_url: str, pg_url: str, store: PostgresStore) -> None:
     """Two schemas of one database hold two boards with their own sequences and lock keys."""
     other_url = pg_url.replace("schema=", "schema=other_")

@@ -36,6 +36,11 @@ from .open import describe, postgres_parts
 from .sql_common import APPEND_ONLY, SqlStore, check_cosignature_args
 
 CONNECT_TIMEOUT_S = 10
+NETWORK_DEFAULTS = {"keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+                    "tcp_user_timeout": 30_000}
+"""libpq settings unless the URL gives its own: a link that stops answering (cut without a
+reset) is dropped after ~25 s idle or 30 s of unacknowledged data, not after the OS default of
+two hours, and the call raises StoreUnavailable instead of hanging the board thread."""
 LOCK_TIMEOUT = "30s"
 """Longest wait for the sequencer lock (as SQLite's busy timeout); then StoreUnavailable."""
 IDLE_IN_TRANSACTION_TIMEOUT = "60s"
@@ -177,10 +182,11 @@ class PostgresStore(SqlStore[Conn]):
             f"PostgreSQL board {self.url} unavailable: {detail}" + (f" [{code}]" if code else ""))
 
     def _connect(self) -> Conn:
-        """A new autocommit connection set for the board: search_path, READ COMMITTED,
-        synchronous_commit not off, lock_timeout, idle_in_transaction_session_timeout."""
+        """A new autocommit connection set for the board (connect timeout and keepalives
+        unless the URL sets them): search_path, READ COMMITTED, synchronous_commit not off,
+        lock_timeout, idle_in_transaction_session_timeout."""
         params = conninfo_to_dict(self._conninfo)
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {k: v for k, v in NETWORK_DEFAULTS.items() if k not in params}
         if "connect_timeout" not in params:
             kwargs["connect_timeout"] = CONNECT_TIMEOUT_S
         try:
