@@ -312,6 +312,31 @@ def test_listed_size_zero_checkpoint_with_a_root_is_checked(tmp_path: Path, reco
     VerifiedCopy.open(tmp_path / "copy").close()
 
 
+def test_listed_old_sizes_cost_one_pass_over_the_copy(tmp_path: Path, record: Record,
+                                                      fake: Fake, client: Client,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board listing many signed checkpoints at old sizes the copy holds no checkpoint of
+    (consistent ones: no evidence) made every sync recompute the copy's root at each size
+    from all its stored leaves, one pass per checkpoint, every round (up to 1000 per list)."""
+    c, board, b = followed(tmp_path, record, fake, client, 38)
+    extra = [record.cp(n, t=1_700_000_100 + n) for n in range(15, 37, 2)]
+    reads: list[tuple[int, int]] = []
+    inner = c.store.leaf_hashes
+
+    def counted(start: int, end: int) -> list[bytes]:
+        reads.append((start, end))
+        return inner(start, end)
+
+    monkeypatch.setattr(c.store, "leaf_hashes", counted)
+    for _ in range(3):
+        assert c.sync(b, [*extra, board.view.head]).entries == 0
+    assert sum(end - start for start, end in reads) <= 38, reads  # at most one pass
+    bad = record.cp(22, t=1_700_000_200, entries=record.swapped(16))
+    with pytest.raises(ForkDetected):  # the roots found in one pass are still compared
+        c.sync(b, [*extra, bad, board.view.head])
+    c.close()
+
+
 class Flaky:
     """A store whose add_checkpoint fails once after entries were appended (a crash)."""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,9 @@ BATCH_ENTRIES = 20_000
 COMMIT_ENTRIES = 4096
 COMMIT_BYTES = 16 << 20
 """Entries per store transaction while applying a verified run."""
+ROOT_CACHE = 4096
+"""Roots at sizes without a stored checkpoint kept once computed (the copy never changes below
+its size), so that a board listing the same old sizes again costs nothing."""
 
 Progress = Callable[[int, int], None]
 """progress(entries verified so far, size being synced to) during a sync (absolute sizes)."""
@@ -129,6 +132,7 @@ class VerifiedCopy:
         self.manifest: Manifest | None = None
         self.latest: Checkpoint | None = None
         self._roots: dict[int, bytes] = {}
+        self._seen: dict[int, bytes] = {}
         self._tree = TreeBuilder()
         size = self.store.size()
         if size:
@@ -183,11 +187,36 @@ class VerifiedCopy:
 
     def root_at(self, size: int) -> bytes:
         """MTH of the copy's first `size` entries."""
-        if size in self._roots:
-            return self._roots[size]
-        if size == self._tree.size:
-            return self._tree.root()
-        return merkle.range_root(self.store, 0, size)
+        return self.roots_at([size])[size]
+
+    def roots_at(self, sizes: Iterable[int]) -> dict[int, bytes]:
+        """MTH of the copy's first `s` entries for each `s` of `sizes` (at most the copy's
+        size): those not known already in one streaming pass over the stored leaf hashes,
+        however many there are."""
+        out: dict[int, bytes] = {}
+        missing: list[int] = []
+        for s in set(sizes):
+            known = self._roots.get(s) or self._seen.get(s)
+            if known is None and s == self._tree.size:
+                known = self._tree.root()
+            if known is None:
+                missing.append(s)
+            else:
+                out[s] = known
+        tree = TreeBuilder()
+        for s in sorted(missing):
+            if s > self._tree.size:
+                raise merkle.RangeError(f"the copy has no root at size {s}: it holds "
+                                        f"{self._tree.size} entries")
+            for lo in range(tree.size, s, merkle.CHUNK):
+                tree.extend(self.store.leaf_hashes(lo, min(lo + merkle.CHUNK, s)))
+            if tree.size != s:
+                raise CopyCorrupted(f"the store returned {tree.size} leaf hashes, not {s}")
+            out[s] = tree.root()
+        if len(self._seen) + len(missing) > ROOT_CACHE:
+            self._seen.clear()
+        self._seen.update((s, out[s]) for s in missing[:ROOT_CACHE])
+        return out
 
     def sizes(self) -> list[int]:
         """Sizes of the stored checkpoints, increasing."""
@@ -315,6 +344,7 @@ class VerifiedCopy:
                                      manifest)
         latest = self.latest
         if latest is not None:
+            self.roots_at(cp.size for cp in cps if cp.size <= latest.size)  # one pass at most
             for cp in cps:
                 if cp.size <= latest.size:
                     ev = self.check_against(cp)
