@@ -184,6 +184,24 @@ def test_reopen_replays_the_store(el: Election) -> None:
     assert finish(el) == [1, 0, 1]
 
 
+@pytest.mark.parametrize("change", ["one selection fewer", "another election"])
+def test_reopen_refuses_a_stored_ballot_the_trusted_replay_cannot_count(el: Election,
+                                                                         change: str) -> None:
+    """Replay trusts a stored ballot's proofs, not its shape: a row someone appended to the store
+    behind the board's back with the wrong number of selections (it would silently shorten the
+    per-option sums) or naming another election is refused on open (V5), not counted."""
+    el.eb.submit_bytes(el.ballot(0, [0]).bytes)
+    bad = el.ballot(1, [1]).entry
+    if change == "one selection fewer":
+        bad = {**bad, "selections": bad["selections"][:-1]}
+    else:
+        bad = {**bad, "election": "ab" * 32}
+    el.store.append(canonical_bytes(bad))
+    with pytest.raises(ProtocolError) as e:
+        ElectionBoard(el.store, el.board_secret, el.manifest.hash.hex())
+    assert getattr(e.value, "check", None) == "V5"
+
+
 @pytest.mark.parametrize("options,lo,hi,votes,want", [
     (3, 1, 1, [[0], [2], [2], [1]], [1, 1, 2]),
     (2, 1, 1, [[1], [1], [0], [1]], [1, 3]),

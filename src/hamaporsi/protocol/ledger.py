@@ -242,9 +242,22 @@ class Ledger:
         idx = self.entries if index is None else index
         self._need("voting", what=str(kind))
         facts = stored_facts(str(kind), entry, data)
+        self._check_shape(entry["ballot"] if kind == "audit" else entry, facts)
         self.apply_ballot(facts, idx, add_sum)
         self.entries = idx + 1
         return facts
+
+    def _check_shape(self, ballot: dict[str, Any], facts: BallotFacts) -> None:
+        """What trust does not cover (V5, as `parse_ballot`): this election, and one
+        ciphertext per stored option, without which the per-option sums would go wrong."""
+        ctx = self.context
+        assert ctx is not None
+        if ballot.get("election") != ctx.hash.hex():
+            raise Rejected("stored ballot is for another election", code="wrong_election",
+                           check="V5")
+        if len(facts.alphas) != ctx.manifest.stored_options:
+            raise Rejected(f"stored ballot must carry {ctx.manifest.stored_options} encrypted "
+                           "selections", code="bad_structure", check="V5")
 
     # -- savepoints -----------------------------------------------------------------------------
 
