@@ -123,3 +123,32 @@ def test_check_evidence_command(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["witness", "check-evidence", str(f), "--board-key", "zz"]) == 2
     f.write_text("{not json")
     assert main(["witness", "check-evidence", str(f), "--board-key", KEY.hex()]) == 2
+
+
+def test_a_witness_writes_its_evidence_durably(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence file was renamed into place without fsync of it or of its directory: a
+    power loss right after a fork was found could lose it, and the witness would run on."""
+    import os
+
+    from hamaporsi.follow.remote import BoardClient
+    from hamaporsi.follow.witness import Witness
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    with BoardClient("http://127.0.0.1:9") as board:
+        w = Witness(tmp_path / "w", bip340.generate_secret(), board)
+        try:
+            monkeypatch.setattr(os, "fsync", fsync)
+            path = w.record(inconsistent(6, 9))
+        finally:
+            w.close()
+    assert path.name == "evidence-1.json"
+    assert str(path) + ".tmp" in synced  # the file's bytes, before the rename
+    assert str(tmp_path / "w") in synced  # the rename itself
+    check_evidence(Evidence.from_json(json.loads(path.read_text())), KEY)

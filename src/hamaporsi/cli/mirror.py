@@ -8,7 +8,6 @@ DIR/evidence-<n>.json)."""
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, Text
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from ..follow.errors import FollowError, ForkDetected, Refused, RemoteError
+from ..follow.evidence import save_evidence
 from ..follow.http import Limits
 from ..follow.mirror import Mirror, MirrorRun
 from ..follow.remote import BoardClient
@@ -70,16 +70,6 @@ class CatchUpBar:
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-def write_evidence(directory: Path, ev_json: dict[str, object]) -> Path:
-    """DIR/evidence-<n>.json (the next free n)."""
-    n = 1
-    while (directory / f"evidence-{n}.json").exists():
-        n += 1
-    path = directory / f"evidence-{n}.json"
-    path.write_text(json.dumps(ev_json, indent=2, sort_keys=True) + "\n")
-    return path
 
 
 def add_subcommand(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -185,7 +175,7 @@ def _loop(a: argparse.Namespace, d: Path, m: Mirror) -> int:
                 run = m.sync(bar)
             say(_line(d, run))
         except ForkDetected as f:
-            path = write_evidence(d, f.evidence.to_json())
+            path = save_evidence(d, f.evidence)
             print(f"hamaporsi mirror: {f.evidence.describe()}\nevidence written to {path}",
                   file=sys.stderr, flush=True)
             return EXIT_FORK

@@ -13,7 +13,10 @@ size m: no honest board signs both.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..crypto.errors import CryptoError, InvalidProof
@@ -145,3 +148,24 @@ def check_evidence(ev: Evidence, board_key: bytes) -> None:
     except InvalidProof as e:
         raise InvalidEvidence(f"the proof does not show prefix_root inside the size-{b.size} "
                               f"tree: {e.reason}") from None
+
+
+def save_evidence(directory: Path, ev: Evidence) -> Path:
+    """Write `ev` as `directory`/evidence-<n>.json (n one above the highest there) durably:
+    a temporary file, fsync, rename, fsync of the directory, so that a crash or power loss
+    right after a fork is found cannot lose it (while it exists a witness refuses to run)."""
+    n = 1 + max((int(p.stem[len("evidence-"):]) for p in directory.glob("evidence-*.json")
+                 if p.stem[len("evidence-"):].isdigit()), default=0)
+    path = directory / f"evidence-{n}.json"
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(ev.to_json(), indent=2, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path

@@ -13,7 +13,6 @@ Files in the witness's directory:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -29,7 +28,7 @@ from ..protocol.errors import ProtocolError
 from ..protocol.merkle import verify_consistency
 from .copy import BATCH_ENTRIES, DB, Progress, Synced, VerifiedCopy
 from .errors import CopyCorrupted, FollowError, ForkDetected, NotFound, Refused, RemoteError
-from .evidence import INCONSISTENT, Evidence, check_evidence
+from .evidence import INCONSISTENT, Evidence, check_evidence, save_evidence
 from .feed import FeedState, StoreProofs
 from .remote import BoardClient, Posted, WitnessClient
 
@@ -174,12 +173,7 @@ class Witness:
 
     def record(self, ev: Evidence) -> Path:
         """Write evidence-<n>.json, publish it on the feed and stop cosigning."""
-        n = 1 + max((int(p.stem.split("-")[1]) for p in evidence_files(self.dir)
-                     if p.stem.split("-")[1].isdigit()), default=0)
-        path = self.dir / f"evidence-{n}.json"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(ev.to_json(), indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        path = save_evidence(self.dir, ev)
         self.evidence = ev
         self.feed.add_evidence(ev)
         log.critical("%s (evidence in %s)", ev.describe(), path)
