@@ -353,7 +353,7 @@ def ledger_state(led: Ledger) -> tuple[Any, ...]:
     assert isinstance(idx, MemoryIndex)
     sums = tuple(tuple(c.encode() for c in s or ()) for s in (led.all_sum, led.superseded_sum))
     return (led.phase, led.entries, led.ballots, led.audits, led.superseded, sums,
-            dict(idx._unique), dict(idx._last), led.result)
+            dict(idx._unique), dict(idx._last), dict(idx._replaced), led.result)
 
 
 def voted(el: Election) -> Election:

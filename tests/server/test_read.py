@@ -107,10 +107,31 @@ def test_superseded_and_audit_status(opened: Election, client: TestClient) -> No
     first = cast(client, opened.ballot(0, [0]).bytes).json()["tracking_code"]
     second = cast(client, opened.ballot(0, [2]).bytes).json()["tracking_code"]
     audit = cast(client, canonical_bytes(opened.ballot(1, [1]).audit_entry()), "audit").json()
+    tick(client)
     assert client.get(f"/api/ballots/{first}").json()["superseded"] is True
     assert client.get(f"/api/ballots/{second}").json()["superseded"] is False
     a = client.get(f"/api/ballots/{audit['tracking_code']}").json()
     assert (a["kind"], a["superseded"], a["index"]) == ("audit", False, audit["index"])
+
+
+def test_a_revote_shows_as_superseding_only_once_a_checkpoint_publishes_it(
+        opened: Election, client: TestClient) -> None:
+    """Whoever knows a published ballot's tracking code must not learn of a re-vote before the
+    board publishes it (docs/security.md W3): `superseded` is as of the latest checkpoint."""
+    first = cast(client, opened.ballot(0, [0]).bytes).json()["tracking_code"]
+    tick(client)
+    second = cast(client, opened.ballot(0, [1]).bytes).json()["tracking_code"]
+    assert client.get(f"/api/ballots/{first}").json()["superseded"] is False
+    assert client.get(f"/api/ballots/{second}").json()["superseded"] is False  # pending
+    third = cast(client, opened.ballot(0, [2]).bytes).json()["tracking_code"]
+    tick(client)
+    assert [client.get(f"/api/ballots/{tc}").json()["superseded"]
+            for tc in (first, second, third)] == [True, True, False]
+    fourth = cast(client, opened.ballot(0, [0]).bytes).json()["tracking_code"]
+    assert client.get(f"/api/ballots/{third}").json()["superseded"] is False  # not yet public
+    tick(client)
+    assert client.get(f"/api/ballots/{third}").json()["superseded"] is True
+    assert client.get(f"/api/ballots/{fourth}").json()["superseded"] is False
 
 
 def test_unknown_tracking_code_is_404(opened: Election, client: TestClient) -> None:

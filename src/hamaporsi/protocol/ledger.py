@@ -59,6 +59,8 @@ class MemoryIndex:
         self._creds: set[bytes] = set()
         self._unique: dict[bytes, int] = {}
         self._last: dict[bytes, tuple[int, bytes]] = {}
+        self._replaced: dict[int, int] = {}
+        """A re-vote's entry → the entry of the ballot it replaced (only re-votes have one)."""
 
     def add_credentials(self, keys: list[bytes]) -> None:
         self._creds.update(keys)
@@ -77,6 +79,8 @@ class MemoryIndex:
     def set_last(self, credential: bytes, index: int, cts: bytes) -> tuple[int, bytes] | None:
         prev = self._last.get(credential)
         self._last[credential] = (index, cts)
+        if prev is not None:
+            self._replaced[index] = prev[0]
         return prev
 
     def voters(self) -> int:
@@ -91,6 +95,14 @@ class MemoryIndex:
         got = self._last.get(credential)
         return None if got is None else got[0]
 
+    def last_before(self, credential: bytes, size: int) -> int | None:
+        """The credential's counting ballot among entries [0, size): what a reader of the log
+        up to a checkpoint of that size sees (a later re-vote is not public before then)."""
+        i = self.last(credential)
+        while i is not None and i >= size:
+            i = self._replaced.get(i)
+        return i
+
     def unclaim(self, values: list[bytes]) -> None:
         """Take back a successful `claim_all` (a savepoint's rollback)."""
         for v in values:
@@ -98,6 +110,9 @@ class MemoryIndex:
 
     def restore_last(self, credential: bytes, prev: tuple[int, bytes] | None) -> None:
         """Take back a `set_last` that returned `prev` (a savepoint's rollback)."""
+        current = self._last.get(credential)
+        if current is not None:
+            self._replaced.pop(current[0], None)
         if prev is None:
             self._last.pop(credential, None)
         else:

@@ -349,7 +349,8 @@ class BoardService:
         return dumps({
             "tracking_code": tracking.hex(), "kind": kind, "index": idx,
             "leaf_hash": self._cache.range_root(idx, idx + 1).hex(),
-            "superseded": kind == "ballot" and index.last(cred) != idx,
+            "superseded": kind == "ballot" and idx < self.covered
+            and index.last_before(cred, self.covered) != idx,
             "status": "included" if included else "pending",
             "checkpoint": cp.to_json() if included and cp is not None else None,
             "path": [h.hex() for h in inclusion_proof(self._cache, idx, cp.size)]
