@@ -141,11 +141,16 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
 
 
 class Server:
-    def __init__(self, db: Path, workers: int, port: int) -> None:
+    """`hamaporsi serve` on 127.0.0.1:`port` as a subprocess; `board_key` for a database URL
+    (an SQLite file has its key file beside it)."""
+
+    def __init__(self, db: Path | str, workers: int, port: int,
+                 board_key: Path | None = None) -> None:
         self.port = port
         exe = Path(sys.executable).with_name("hamaporsi")
+        key = ["--board-key", str(board_key)] if board_key is not None else []
         self.proc = subprocess.Popen(
-            [str(exe), "serve", "--db", str(db), "--host", HOST, "--port", str(port),
+            [str(exe), "serve", "--db", str(db), *key, "--host", HOST, "--port", str(port),
              "--checkpoint-every", "2", "--checkpoint-max-delay", "2",
              "--verify-workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,13 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from cast_load import (HOST, Conn, fixed_rate, free_port, prepare, read_ballots,  # noqa: E402
+from cast_load import (Server, fixed_rate, free_port, prepare, read_ballots,  # noqa: E402
                        sustained)
 from machine import machine_info  # noqa: E402
 
 from hamaporsi.board.open import open_store  # noqa: E402
 from hamaporsi.board.sqlite import SQLiteStore  # noqa: E402
 
-EXE = Path(sys.executable).with_name("hamaporsi")
 
 
 def fresh_board(src: Path, backend: str, pg: str, work: Path, tag: str) -> str:
@@ -63,60 +61,22 @@ def drop_schema(url: str) -> None:
         c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def start(url: str, key: Path, n: int, workers: int) -> list[tuple[subprocess.Popen[bytes], int]]:
-    out = []
-    for _ in range(n):
-        port = free_port()
-        proc = subprocess.Popen(
-            [str(EXE), "serve", "--db", url, "--board-key", str(key), "--host", HOST,
-             "--port", str(port), "--checkpoint-every", "2", "--checkpoint-max-delay", "2",
-             "--verify-workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        out.append((proc, port))
-    return out
-
-
-async def wait_ready(servers: list[tuple[subprocess.Popen[bytes], int]]) -> None:
-    for proc, port in servers:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise SystemExit(f"server exited: {err[-2000:]}")
-            try:
-                c = await Conn.open(port)
-                status, body = await c.request(b"GET", b"/api/election")
-                c.close()
-                if status == 200 and json.loads(body)["phase"] == "voting":
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not come up")
-            await asyncio.sleep(0.2)
-
-
-def stop(servers: list[tuple[subprocess.Popen[bytes], int]]) -> None:
-    for proc, _ in servers:
-        proc.send_signal(2)
-    for proc, _ in servers:
-        try:
-            proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+def start(url: str, key: Path, n: int, workers: int) -> list[Server]:
+    return [Server(url, workers, free_port(), board_key=key) for _ in range(n)]
 
 
 async def one_run(url: str, key: Path, n_procs: int, workers: int, ballots: list[bytes],
                   n_sus: int, rate: float, concurrency: int) -> dict[str, Any]:
     servers = start(url, key, n_procs, workers)
     try:
-        await wait_ready(servers)
-        ports = [p for _, p in servers]
+        for s in servers:
+            await s.wait_ready()
+        ports = [s.port for s in servers]
         sus = await sustained(ports, ballots[:n_sus], concurrency, limit_s=max(120.0, n_sus / 50))
         fix = await fixed_rate(ports, ballots[n_sus:], rate, 1024)
     finally:
-        stop(servers)
+        for s in servers:
+            s.stop()
     return {"sustained": sus, "fixed_rate": fix}
 
 
