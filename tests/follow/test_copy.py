@@ -154,6 +154,25 @@ def test_entries_not_hashing_to_the_root(tmp_path: Path, record: Record, fake: F
     assert "do not hash" in str(e)
 
 
+def test_a_refused_checkpoint_is_not_fetched_again(tmp_path: Path, record: Record, fake: Fake,
+                                                  client: Client) -> None:
+    """A board cannot make a follower download the same bad checkpoint's entries every round;
+    a new checkpoint is checked afresh."""
+    c, board, b = followed(tmp_path, record, fake, client, 14)
+    board.view = record.view(14, 30)
+    board.view.entries = list(record.swapped(22))
+    board.view.overrides["consistency"] = body(genuine_proof(record.entries, 14, 30))
+    bad = board.view.head
+    refused(c, b, [bad], "root_mismatch")
+    fetched = [q for q in board.view.requests if " entries " in q]
+    e = refused(c, b, [bad], "root_mismatch")
+    assert "refused before" in str(e)
+    assert [q for q in board.view.requests if " entries " in q] == fetched  # nothing fetched
+    board.view = record.view(14, 30, t=1_700_000_100)  # honest now: another signed checkpoint
+    c.sync(b, [board.view.head])
+    assert c.size == 30
+
+
 def test_entry_that_is_not_canonical(tmp_path: Path, record: Record, fake: Fake,
                                      client: Client) -> None:
     c, board, b = followed(tmp_path, record, fake, client, 14)

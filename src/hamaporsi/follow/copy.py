@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,11 @@ def prefix_proof(store: BoardStore, old: int, new: int) -> tuple[bytes, list[byt
     return merkle.range_root(store, 0, old), merkle.consistency_proof(store, old, new)
 
 
+REFUSALS_KEPT = 64
+"""Refused checkpoints remembered (by signed message), so a board cannot make a follower
+download the same bad checkpoint's entries again every round."""
+
+
 class VerifiedCopy:
     """One board's verified copy in a BoardStore; not thread-safe (neither is the store)."""
 
@@ -107,6 +113,7 @@ class VerifiedCopy:
         self.journal = journal
         self.spool_dir = spool_dir
         self.spool_budget = spool_budget
+        self._refused: OrderedDict[bytes, Refused] = OrderedDict()
         self._load()
 
     @classmethod
@@ -363,10 +370,29 @@ class VerifiedCopy:
                               f"{prev.timestamp}, the time of the checkpoint of size {prev.size}",
                               size=cp.size)
             prev = cp
+        for cp in new:  # refused before: the same answer, without fetching anything again
+            known = self._refused.get(cp.message())
+            if known is not None:
+                raise Refused(known.code, f"{known.reason} (refused before; not fetched again)",
+                              size=known.size)
         target = new[-1].size if new else self.size
-        for batch in self._batches(new):
-            done += self._advance(remote, batch, manifest, mbytes, progress, target)
+        try:
+            for batch in self._batches(new):
+                done += self._advance(remote, batch, manifest, mbytes, progress, target)
+        except Refused as e:
+            self._remember(new, e)
+            raise
         return done
+
+    def _remember(self, cps: Sequence[Checkpoint], e: Refused) -> None:
+        """Keep the refusal of the checkpoint of size `e.size` among `cps` (the newest
+        REFUSALS_KEPT refusals)."""
+        for cp in cps:
+            if cp.size == e.size:
+                self._refused[cp.message()] = e
+                self._refused.move_to_end(cp.message())
+        while len(self._refused) > REFUSALS_KEPT:
+            self._refused.popitem(last=False)
 
     def _batches(self, new: list[Checkpoint]) -> Iterator[list[Checkpoint]]:
         batch: list[Checkpoint] = []
