@@ -361,3 +361,37 @@ def test_witness_command_once(tmp_path: Path, record: Record, fake: Fake,
                  "--dir", str(tmp_path / "x"), "--once", "--retries", "0"]) == 1
     assert "could not read the board" in capsys.readouterr().err
     assert [c.size for c in lines(tmp_path / "w")] == [20, 30]
+
+
+def test_feed_answers_a_repeated_consistency_question_from_memory(
+        tmp_path: Path, record: Record, fake: Fake, client: Callable[[str], BoardClient],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Peers ask the same (from, to) every round; the feed computes each answer once (it never
+    changes: the copy below a cosigned size is fixed), and a new question is computed anew."""
+    import hamaporsi.follow.feed as feed_mod
+    from hamaporsi.follow.copy import VerifiedCopy
+    from hamaporsi.protocol import merkle
+    board, url = fake(record.view(14, 30))
+    c = VerifiedCopy.open(tmp_path / "copy")
+    try:
+        c.sync(client(url), list(board.view.checkpoints))
+    finally:
+        c.close()
+    calls: list[tuple[int, int]] = []
+    real = feed_mod.prefix_proof
+
+    def counted(store: object, old: int, new: int) -> tuple[bytes, list[bytes]]:
+        calls.append((old, new))
+        return real(store, old, new)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feed_mod, "prefix_proof", counted)
+    proofs = feed_mod.StoreProofs(str(tmp_path / "copy" / "board.sqlite"))
+    try:
+        first = proofs(14, 30)
+        assert proofs(14, 30) == first and calls == [(14, 30)]
+        leaves = [merkle.leaf_hash(e) for e in record.entries[:30]]
+        assert first == (merkle.root(leaves[:14]), merkle.consistency_proof(leaves, 14, 30))
+        proofs(20, 30)
+        assert calls == [(14, 30), (20, 30)]
+    finally:
+        proofs.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,6 +42,11 @@ from .evidence import Evidence
 ProofFn = Callable[[int, int], tuple[bytes, list[bytes]]]
 
 
+PROOFS_KEPT = 256
+"""Answers the feed remembers: peers ask for the same (from, to) every round, and each answer
+costs a pass over the copy's leaf hashes (the copy only grows, so an answer never changes)."""
+
+
 class StoreProofs:
     """prefix_proof on a store opened (lazily) by the thread that calls it: give it to the
     feed, whose one worker thread then owns that connection."""
@@ -48,11 +54,20 @@ class StoreProofs:
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: BoardStore | None = None
+        self._kept: OrderedDict[tuple[int, int], tuple[bytes, list[bytes]]] = OrderedDict()
 
     def __call__(self, old: int, new: int) -> tuple[bytes, list[bytes]]:
+        got = self._kept.get((old, new))
+        if got is not None:
+            self._kept.move_to_end((old, new))
+            return got
         if self._store is None:
             self._store = open_store(self.url)
-        return prefix_proof(self._store, old, new)
+        got = prefix_proof(self._store, old, new)
+        self._kept[(old, new)] = got
+        while len(self._kept) > PROOFS_KEPT:
+            self._kept.popitem(last=False)
+        return got
 
     def close(self) -> None:
         if self._store is not None:
