@@ -4,7 +4,8 @@ table and chart, the voters' printable codes with QR codes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,20 @@ def progress(items: Sequence[T], label: str, console: Console) -> Iterator[T]:
         for x in items:
             yield x
             p.advance(task)
+
+
+@contextmanager
+def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar for work that reports `(done, total)`: count, rate and time left."""
+    cols = (TextColumn(f"{label:<22}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*cols, console=console, transient=False) as p:
+        task = p.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            p.update(task, completed=done, total=total)
+
+        yield update
 
 
 def verify_with_progress(con: Console, record: Path, workers: int | None,

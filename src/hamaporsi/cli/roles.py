@@ -17,6 +17,8 @@ on stderr and exit status 2 (`voter check` exits 1 when a receipt does not hold)
     voter cast --board B --code CODE --choice I [--audit] [--receipt R]
     voter check --board B --receipt R                     (completes a pending receipt)
     board checkpoint --board B                           (the operator, on a schedule)
+    board copy --from URL --to URL                       (the operator: SQLite → PostgreSQL,
+                                                          or a mirror's copy into a new database)
     organizer close --board B --organizer O
     tally sum --board B --organizer O [--workers N | --dask | --scheduler tcp://H:P]
     trustee decrypt --board B --key K --state S
@@ -175,11 +177,13 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=vote.voter_check)
 
     # -- board operator ---------------------------------------------------------------------
-    b = _group(sub, "board", "the board operator: signed checkpoints")
+    b = _group(sub, "board", "the board operator: signed checkpoints, copies")
     p = b.add_parser("checkpoint", help="sign a checkpoint of the board now (on a schedule: "
                                         "receipts get their proofs from it)")
     _board(p)
     p.set_defaults(func=vote.board_checkpoint)
+    from .transfer import add_copy_parser
+    add_copy_parser(b)
 
     # -- tally ------------------------------------------------------------------------------
     y = _group(sub, "tally", "the count: encrypted sum, then the decrypted result")
