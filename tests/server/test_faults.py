@@ -110,9 +110,11 @@ def test_reads_during_an_outage_are_503_and_the_board_thread_lives_on(
     def down(*_: Any, **__: Any) -> Any:
         raise StoreUnavailable("simulated: database unreachable")
 
+    assert c.get("/api/health").json() == {"phase": "voting", "read_only": False,
+                                           "status": "ok"}
     for name in ("size", "checkpoints", "latest_checkpoint", "append_each_checked"):
         setattr(store, name, down)
-    for path in ("/api/results", "/api/election", "/api/board/checkpoints",
+    for path in ("/api/health", "/api/results", "/api/election", "/api/board/checkpoints",
                  f"/api/ballots/{'ab' * 32}", "/api/board/entries?start=0"):
         unavailable(c.get(path))
     unavailable(cast(c, el.ballot(1, [0]).bytes))

@@ -73,6 +73,8 @@ def test_a_copy_served_read_only_answers_every_get_as_the_original(
     assert reads(ro, tcs, size) == want
     assert ro.get(f"/api/ballots/{tcs[-1]}").json()["status"] == "pending"
     assert ro.get(f"/api/ballots/{tcs[0]}").json()["status"] == "included"
+    assert ro.get("/api/health").json() == {"phase": "voting", "read_only": True,
+                                            "status": "ok"}
 
     el.path = copy
     n = stored(el)

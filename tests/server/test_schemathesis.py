@@ -88,7 +88,8 @@ def test_schema_documents_every_endpoint_and_error(tmp_path: Path) -> None:
                    ("/api/results", "get"), ("/api/ballots/{tracking_code}", "get"),
                    ("/api/board/checkpoint", "get"), ("/api/board/checkpoints", "get"),
                    ("/api/board/entries", "get"), ("/api/board/proofs/consistency", "get"),
-                   ("/api/board/cosignatures", "get"), ("/api/board/cosignatures", "post")}
+                   ("/api/board/cosignatures", "get"), ("/api/board/cosignatures", "post"),
+                   ("/api/health", "get")}
     post = doc["paths"]["/api/ballots"]["post"]
     assert set(post["responses"]) == {"200", "201", "400", "403", "409", "413", "415", "422",
                                       "429", "503"}

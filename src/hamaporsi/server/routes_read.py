@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from ..protocol.checkpoint import MAX_INT
 from .schemas import (HEX32, BallotStatus, CheckpointModel, Checkpoints, Consistency, Election,
-                      Entries, Results, errors)
+                      Entries, Health, Results, errors)
 from .service import MAX_CHECKPOINTS, MAX_ENTRIES, BoardService
 
 JSON = "application/json"
@@ -28,6 +28,14 @@ def router(service: BoardService) -> APIRouter:
            responses={200: {"model": Election}, **errors(503)})
     async def election() -> Response:
         return ok(await service.call(service.election_json))
+
+    @r.get("/api/health", tags=["service"], response_model=None,
+           summary="Whether this server reaches its board now: 200, or 503 with Retry-After",
+           description="For a load balancer in front of several server processes: each call "
+                       "makes one round trip to the board's database.",
+           responses={200: {"model": Health}, **errors(503)})
+    async def health() -> Response:
+        return ok(await service.call(service.health_json))
 
     @r.get("/api/results", tags=["election"], response_model=None,
            summary="Phase, turnout as of the latest signed checkpoint, and the result once "

@@ -168,6 +168,14 @@ class ContextModel(_Strict):
 Phase = Literal["setup", "voting", "closed", "done"]
 
 
+class Health(_Strict):
+    """This server can reach its board now (for a load balancer's health check)."""
+
+    status: Literal["ok"]
+    phase: Phase
+    read_only: bool
+
+
 class Election(_Strict):
     """What a booth needs to encrypt and check ballots, and the booth's fingerprints."""
 

@@ -295,6 +295,13 @@ class BoardService:
 
     # -- board thread: reading (pre-serialised JSON) ----------------------------------------------
 
+    def health_json(self) -> bytes:
+        """GET /api/health: a round trip to the database (StoreUnavailable → 503 otherwise).
+        It says nothing of the log's size beyond what the checkpoints publish."""
+        self.eb.board.store.latest_checkpoint()
+        return dumps({"phase": PUBLIC_PHASE[self.eb.ledger.phase],
+                      "read_only": self.config.read_only, "status": "ok"})
+
     def election_json(self) -> bytes:
         """GET /api/election, cached per phase."""
         self.sync()
