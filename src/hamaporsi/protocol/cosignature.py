@@ -25,6 +25,7 @@ from .canonical import canonical_bytes, parse_canonical
 from .checkpoint import Checkpoint
 from .errors import MalformedInput
 from .fields import SignedStatement, StatementFields
+from .text import Text
 
 TYPE = "cosignature"
 HASH_TAG = "cosignature"
@@ -32,6 +33,7 @@ CHECK = "V-witness"
 BODY_KEYS = frozenset({"checkpoint", "election", "size", "time", "type", "witness"})
 JSON_KEYS = BODY_KEYS | {"sig"}
 MAX_WITNESSES = 64
+MAX_NAME = 200
 _FIELDS = StatementFields("cosignature", "bad_cosignature")
 _malformed = _FIELDS.malformed
 
@@ -108,27 +110,51 @@ def verify_cosignature(cs: Cosignature, cp: Checkpoint, *, check: str = CHECK) -
 @dataclass(frozen=True, slots=True)
 class WitnessPolicy:
     """Who may cosign and how many must (manifest field "witnesses", spec §5.2). The empty
-    policy (no field) requires nothing: every checkpoint counts as witnessed."""
+    policy (no field) requires nothing: every checkpoint counts as witnessed. `names`, if
+    given, names each witness (same order as `keys`) in Persian and English for voters."""
 
     keys: tuple[bytes, ...] = ()
     threshold: int = 0
+    names: tuple[Text, ...] = ()
 
     def __post_init__(self) -> None:
         if len(set(self.keys)) != len(self.keys):
             raise _malformed("witness keys must be distinct")
         if not (0 <= self.threshold <= len(self.keys)) or (self.keys and self.threshold < 1):
             raise _malformed("witness threshold must be in [1, number of witnesses]")
+        if self.names and len(self.names) != len(self.keys):
+            raise _malformed("witness names must be one per key or none")
 
     def to_json(self) -> dict[str, Any]:
-        return {"keys": [k.hex() for k in self.keys], "threshold": self.threshold}
+        out: dict[str, Any] = {"keys": [k.hex() for k in self.keys], "threshold": self.threshold}
+        if self.names:
+            out["names"] = [n.to_json() for n in self.names]
+        return out
+
+    def name_of(self, key: bytes) -> Text | None:
+        """The manifest's name for witness `key`, or None (no names, or not a listed key)."""
+        if not self.names or key not in self.keys:
+            return None
+        return self.names[self.keys.index(key)]
+
+    def label(self, key: bytes, lang: str = "en") -> str:
+        """How to show witness `key` to a person: its name in `lang`, else a key fingerprint."""
+        name = self.name_of(key)
+        return name.get(lang) if name is not None else f"{key.hex()[:16]}…"
+
+    def labels(self, witnesses: Iterable[bytes], lang: str = "en") -> list[str]:
+        """`label` of each listed key among `witnesses`, in the manifest's order."""
+        got = set(witnesses)
+        return [self.label(k, lang) for k in self.keys if k in got]
 
     @classmethod
     def from_json(cls, obj: object) -> WitnessPolicy:
-        """Parse the manifest's "witnesses" object: 1..64 distinct valid BIP340 keys and a
-        threshold in [1, len(keys)]."""
-        if not isinstance(obj, dict) or set(obj) != {"keys", "threshold"}:
-            raise MalformedInput('manifest.witnesses: expected {"keys", "threshold"}',
-                                 code="bad_field")
+        """Parse the manifest's "witnesses" object: 1..64 distinct valid BIP340 keys, a
+        threshold in [1, len(keys)] and optionally "names", one {"en", "fa"} per key."""
+        if not isinstance(obj, dict) or not {"keys", "threshold"} <= set(obj) \
+                or not set(obj) <= {"keys", "threshold", "names"}:
+            raise MalformedInput('manifest.witnesses: expected {"keys", "threshold"} and '
+                                 'optionally "names"', code="bad_field")
         raw = obj["keys"]
         if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WITNESSES:
             raise MalformedInput(f"manifest.witnesses.keys: 1 to {MAX_WITNESSES} keys",
@@ -146,7 +172,15 @@ class WitnessPolicy:
                                  code="bad_field")
         if len(set(keys)) != len(keys):
             raise MalformedInput("manifest.witnesses.keys must be distinct", code="bad_field")
-        return cls(keys, t)
+        names: tuple[Text, ...] = ()
+        if "names" in obj:
+            raw_names = obj["names"]
+            if not isinstance(raw_names, list) or len(raw_names) != len(keys):
+                raise MalformedInput(f"manifest.witnesses.names: a list of {len(keys)} names, "
+                                     "one per key in the order of keys", code="bad_field")
+            names = tuple(Text.from_json(n, f"manifest.witnesses.names[{i}]", MAX_NAME)
+                          for i, n in enumerate(raw_names))
+        return cls(keys, t, names)
 
     def valid_cosigners(self, cp: Checkpoint, cosignatures: Iterable[Cosignature]
                         ) -> list[Cosignature]:

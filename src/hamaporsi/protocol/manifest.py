@@ -15,27 +15,12 @@ from .canonical import canonical_bytes
 from .cosignature import WitnessPolicy
 from .errors import MalformedInput
 from .signing import verify_entry
+from .text import Text as Text  # re-exported: Text lived here before witness names needed it
 
 SPEC_VERSION = "hamaporsi/v1"
 MAX_OPTIONS = 32
 MAX_TRUSTEES = 64
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A string in Persian and English."""
-
-    fa: str
-    en: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"en": self.en, "fa": self.fa}
-
-    @staticmethod
-    def from_json(v: Any, field: str) -> Text:
-        o = codec.obj(v, field, {"fa", "en"})
-        return Text(codec.text(o["fa"], f"{field}.fa"), codec.text(o["en"], f"{field}.en"))
 
 
 @dataclass(frozen=True, slots=True)
