@@ -19,13 +19,13 @@ from hamaporsi.cli.roles_setup import witness_policy
 from hamaporsi.crypto import bip340
 from hamaporsi.protocol.canonical import parse_canonical
 from hamaporsi.protocol.checkpoint import Checkpoint
-from hamaporsi.protocol.cosignature import Cosignature, cosign
+from hamaporsi.protocol.cosignature import Cosignature, WitnessPolicy, cosign
 from hamaporsi.protocol.manifest import parse_manifest
 from hamaporsi.protocol.merkle import inclusion_proof
 
 from cli.test_roles import fails, ok, run
 from support.election import Election
-from verify.witnessed import KEYS, WITNESSES, policy, witnessed_election
+from verify.witnessed import KEYS, NAMES, WITNESSES, policy, witnessed_election
 
 
 # -- organizer create --------------------------------------------------------------------------
@@ -78,6 +78,14 @@ def test_create_without_witnesses_leaves_the_manifest_unchanged(tmp_path: Path) 
     (("--witness", KEYS[0].hex(), "--witness-threshold", "2"), "between 1 and the number"),
     (("--witness", KEYS[0].hex(), "--witness-threshold", "0"), "between 1 and the number"),
     (("--witness-threshold", "1"), "needs at least one --witness"),
+    (("--witness-name", "گواه|Witness"), "--witness-name needs a --witness"),
+    (("--witness", KEYS[0].hex(), "--witness", KEYS[1].hex(), "--witness-name", "گواه|W"),
+     "got 1 names for 2 witnesses"),
+    (("--witness", KEYS[0].hex(), "--witness-name", "Witness"), "\"Persian name|English name\""),
+    (("--witness", KEYS[0].hex(), "--witness-name", "گواه| "), "both non-empty"),
+    (("--witness", KEYS[0].hex(), "--witness-name", "|Witness"), "both non-empty"),
+    (("--witness", KEYS[0].hex(), "--witness-name", "گواه|" + "W" * 201),
+     "the English name has 201 characters; at most 200"),
 ])
 def test_create_refuses_bad_witness_flags(tmp_path: Path, flags: tuple[str, ...],
                                           words: str) -> None:
@@ -85,6 +93,25 @@ def test_create_refuses_bad_witness_flags(tmp_path: Path, flags: tuple[str, ...]
     line = fails("organizer", "create", "--board", tmp_path / "b.sqlite", *common, *flags)
     assert words in line
     assert not (tmp_path / "b.sqlite").exists() and not (tmp_path / "b.key.json").exists()
+
+
+def test_create_names_the_witnesses_for_voters(tmp_path: Path) -> None:
+    common = _keyfiles(tmp_path)
+    out = ok("organizer", "create", "--board", tmp_path / "b.sqlite", *common,
+             "--witness", KEYS[0].hex(), "--witness-name", f"{NAMES[0].fa}|{NAMES[0].en}",
+             "--witness", KEYS[1].hex(), "--witness-name", f" {NAMES[1].fa} | {NAMES[1].en} ",
+             "--witness-threshold", "1")
+    assert f"({NAMES[0].en}, {NAMES[1].en})" in out
+    m = _manifest(tmp_path / "b.sqlite")
+    assert m.witnesses == policy(2, 1, named=True)
+    assert m.entry["witnesses"]["names"] == [NAMES[0].to_json(), NAMES[1].to_json()]
+    assert m.witnesses.name_of(KEYS[1]) == NAMES[1]
+
+
+def test_witness_names_follow_the_order_of_the_keys() -> None:
+    p = witness_policy([KEYS[2].hex(), KEYS[0].hex()], None, ["ج|C", "الف|A"])
+    assert p is not None and p.label(KEYS[2], "fa") == "ج" and p.label(KEYS[0]) == "A"
+    assert witness_policy([KEYS[0].hex()], None, []) == WitnessPolicy((KEYS[0],), 1)
 
 
 def test_witness_policy_limits() -> None:
@@ -100,9 +127,11 @@ def test_create_flags_are_registered() -> None:
     a = build_parser().parse_args(
         ["organizer", "create", "--board", "b", "--organizer", "o", "--registrar-pub", "r",
          "--threshold", "1", "--question-fa", "q", "--question-en", "q",
-         "--witness", "aa", "--witness", "bb", "--witness-threshold", "2"])
+         "--witness", "aa", "--witness", "bb", "--witness-threshold", "2",
+         "--witness-name", "a|A", "--witness-name", "b|B"])
     assert isinstance(a, argparse.Namespace)
     assert a.witness == ["aa", "bb"] and a.witness_threshold == 2
+    assert a.witness_name == ["a|A", "b|B"]
 
 
 # -- voter check in an election with witnesses (3 listed, 2 required) -------------------------
@@ -110,9 +139,9 @@ def test_create_flags_are_registered() -> None:
 class Board:
     """A witnessed election on a board file with its operator key beside it, voting open."""
 
-    def __init__(self, d: Path, threshold: int = 2) -> None:
+    def __init__(self, d: Path, threshold: int = 2, *, named: bool = False) -> None:
         self.path = d / "board.sqlite"
-        self.el: Election = witnessed_election(self.path, policy(3, threshold))
+        self.el: Election = witnessed_election(self.path, policy(3, threshold, named=named))
         self.el.open()
         self.el.store.close()
         self.el.write_board_key()
@@ -181,6 +210,26 @@ def test_receipt_waits_for_the_threshold_of_witnesses(board: Board) -> None:
     rc, out, _ = board.check(r)  # a complete receipt checks again, unchanged
     assert rc == 0 and "now holds" not in out
     assert json.loads(r.read_text()) == o
+
+
+def test_check_names_the_cosigners_when_the_manifest_names_them(tmp_path: Path) -> None:
+    named = Board(tmp_path, named=True)
+    r = named.cast(0, "a")
+    cp = named.checkpoint()
+    named.cosign(cp, 0, 2)
+    rc, out, err = named.check(r)
+    assert rc == 0, err
+    assert f"cosigned by 2 of its 3 witnesses (2 required: {NAMES[0].en}, {NAMES[2].en})" \
+        in out
+    assert NAMES[1].en not in out
+
+
+def test_check_without_names_lists_no_one(board: Board) -> None:
+    r = board.cast(0, "a")
+    board.cosign(board.checkpoint(), 0, 1)
+    rc, out, err = board.check(r)
+    assert rc == 0, err
+    assert "(2 required)" in out and not any(n.en in out for n in NAMES)
 
 
 def test_pending_receipt_takes_the_newest_witnessed_checkpoint(board: Board) -> None:

@@ -16,10 +16,11 @@ from hamaporsi.protocol.cosignature import Cosignature, cosign
 from hamaporsi.verify.report import Report
 from hamaporsi.verify.runner import verify_record
 from hamaporsi.verify.tally import TallyError, aggregate_tally
+from hamaporsi.verify.witness import check_witnesses
 
 from support.election import Election
-from verify.witnessed import (COSIGNATURES, WITNESSES, cosign_all, policy, record_checkpoints,
-                              witnessed_election, write_cosignatures)
+from verify.witnessed import (COSIGNATURES, NAMES, WITNESSES, cosign_all, policy,
+                              record_checkpoints, witnessed_election, write_cosignatures)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,17 @@ def test_every_witness_cosigning_is_counted(record: Path) -> None:
     rep = verify_record(record, workers=1)
     assert rep.ok, rep.failure
     assert "cosigned by 3 of 3 witnesses, 2 required" in rep.checks["V-witness"].title
+
+
+def test_named_witnesses_are_named_in_the_report_line(record: Path) -> None:
+    """With names in the manifest, the V-witness line names the last checkpoint's cosigners
+    (check_witnesses reads keys and names from the policy; the keys are the record's)."""
+    cps = record_checkpoints(record)
+    got = check_witnesses(record, policy(3, 2, named=True), cps, require_threshold=True)
+    assert got.describe() == ("last checkpoint cosigned by 2 of 3 witnesses, 2 required: "
+                              f"{NAMES[0].en}, {NAMES[1].en}")
+    plain = check_witnesses(record, policy(3, 2), cps, require_threshold=True)
+    assert plain.describe() == "last checkpoint cosigned by 2 of 3 witnesses, 2 required"
 
 
 def test_below_threshold_fails(record: Path) -> None:

@@ -14,6 +14,7 @@ from hamaporsi.crypto.group import ORDER, scalar_bytes
 from hamaporsi.protocol.canonical import parse_canonical
 from hamaporsi.protocol.checkpoint import Checkpoint
 from hamaporsi.protocol.cosignature import Cosignature, WitnessPolicy, cosign
+from hamaporsi.protocol.text import Text
 from support.election import Election
 
 COSIGNATURES = "cosignatures.jsonl"
@@ -30,8 +31,14 @@ WITNESSES = [witness_secret(i) for i in range(4)]
 KEYS = [bip340.public_key(s) for s in WITNESSES]
 
 
-def policy(n: int = 3, threshold: int = 2) -> WitnessPolicy:
-    return WitnessPolicy(tuple(KEYS[:n]), threshold)
+NAMES = [Text("روزنامهٔ نمونه", "Sample Daily"), Text("کانون وکلای نمونه", "Sample Bar Association"),
+         Text("دیده‌بان انتخابات", "Election Watch"), Text("گواه بی‌نام", "Unlisted Witness")]
+"""Names for the four test witnesses (manifest "witnesses"."names", spec §5.2)."""
+
+
+def policy(n: int = 3, threshold: int = 2, *, named: bool = False) -> WitnessPolicy:
+    """The first `n` test witnesses, `threshold` required; `named`: with NAMES[:n]."""
+    return WitnessPolicy(tuple(KEYS[:n]), threshold, tuple(NAMES[:n]) if named else ())
 
 
 def witnessed_election(path: Path, p: WitnessPolicy, **kw: Any) -> Election:

@@ -16,6 +16,7 @@ from ..follow.errors import FollowError
 from ..follow.remote import BoardClient
 from ..follow.witness import Witness
 from ..protocol.cosignature import WitnessPolicy
+from ..protocol.text import Text
 from ..server.config import ServerConfig
 from ..server.run import in_thread, uvicorn_config
 
@@ -24,10 +25,18 @@ ROUND_SECONDS = 1.0
 
 
 def policy_of(secrets: list[bytes]) -> WitnessPolicy | None:
-    """The manifest's witnesses: every demo witness must cosign (None: no witnesses)."""
+    """The manifest's witnesses, named "گواه N" / "Witness N" (as in out/witnesses/witness-N):
+    every demo witness must cosign (None: no witnesses)."""
     if not secrets:
         return None
-    return WitnessPolicy(tuple(bip340.public_key(s) for s in secrets), len(secrets))
+    return WitnessPolicy(tuple(bip340.public_key(s) for s in secrets), len(secrets),
+                         tuple(Text(fa=f"گواه {_fa_digits(i)}", en=f"Witness {i}")
+                               for i in range(1, len(secrets) + 1)))
+
+
+def _fa_digits(n: int) -> str:
+    """`n` in Persian digits (۱۲۳)."""
+    return str(n).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
 
 
 class DemoWitnesses:

@@ -17,7 +17,7 @@ from ..crypto.group import Point, scalar_bytes
 from ..protocol import codec
 from ..protocol.ceremony import Ceremony, TrusteeSession
 from ..protocol.ceremony_entries import TrusteeKeys
-from ..protocol.cosignature import MAX_WITNESSES, WitnessPolicy
+from ..protocol.cosignature import MAX_NAME, MAX_WITNESSES, WitnessPolicy
 from ..protocol.credentials import Credential, credential_entries
 from ..protocol.errors import ProtocolError
 from ..protocol.ledger import Ledger
@@ -85,15 +85,41 @@ def add_witness_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--witness-threshold", type=int, default=None, metavar="K",
                    help="cosignatures a checkpoint needs before receipts and the verifier "
                         "accept it (default: every listed witness)")
+    p.add_argument("--witness-name", action="append", default=[], metavar='"FA|EN"',
+                   help="the name voters see for a witness, \"Persian name|English name\" "
+                        "(e.g. a newspaper or an NGO); repeat once per --witness, in the same "
+                        "order; give a name for every witness or for none")
 
 
-def witness_policy(keys: list[str], threshold: int | None) -> WitnessPolicy | None:
+def _witness_name(s: str, i: int) -> Text:
+    """One --witness-name "FA|EN" (the i-th, 1-based, for the error)."""
+    fa, sep, en = (x.strip() for x in s.partition("|"))
+    if not sep or not fa or not en:
+        raise CLIError(f"--witness-name {s!r} (number {i}): write it as \"Persian name|"
+                       "English name\", both non-empty")
+    for lang, v in (("Persian", fa), ("English", en)):
+        if len(v) > MAX_NAME:
+            raise CLIError(f"--witness-name number {i}: the {lang} name has {len(v)} "
+                           f"characters; at most {MAX_NAME}")
+    return Text(fa=fa, en=en)
+
+
+def witness_policy(keys: list[str], threshold: int | None,
+                   names: list[str] | None = None) -> WitnessPolicy | None:
     """The manifest's witnesses from the command line, or None for an election without them;
-    each key checked on its own first, so that the error names the flag and the key."""
+    each key checked on its own first, so that the error names the flag and the key. `names`:
+    one "FA|EN" per key, in the order of the keys, or none."""
+    names = names or []
     if not keys:
         if threshold is not None:
             raise CLIError("--witness-threshold needs at least one --witness KEYHEX")
+        if names:
+            raise CLIError("--witness-name needs a --witness KEYHEX for each name")
         return None
+    if names and len(names) != len(keys):
+        raise CLIError(f"give one --witness-name per --witness, in the same order, or none: "
+                       f"got {len(names)} names for {len(keys)} witnesses")
+    texts = [_witness_name(n, i) for i, n in enumerate(names, 1)]
     if len(keys) > MAX_WITNESSES:
         raise CLIError(f"at most {MAX_WITNESSES} --witness keys; got {len(keys)}")
     hexes: list[str] = []
@@ -115,7 +141,9 @@ def witness_policy(keys: list[str], threshold: int | None) -> WitnessPolicy | No
         raise CLIError(f"--witness-threshold must be between 1 and the number of witnesses "
                        f"({len(hexes)}); got {threshold}")
     try:
-        return WitnessPolicy.from_json({"keys": hexes, "threshold": k_min})
+        return WitnessPolicy.from_json({"keys": hexes, "threshold": k_min,
+                                        **({"names": [t.to_json() for t in texts]}
+                                           if texts else {})})
     except ProtocolError as e:  # the manifest's own rule, should the checks above miss one
         raise CLIError(f"--witness: {e}") from e
 
@@ -139,7 +167,8 @@ def organizer_create(a: argparse.Namespace) -> int:
         raise CLIError("give at least two --option \"fa|en\"")
     # Flags of add_witness_args; absent from a parser that does not register them.
     witnesses = witness_policy(getattr(a, "witness", None) or [],
-                               getattr(a, "witness_threshold", None))
+                               getattr(a, "witness_threshold", None),
+                               getattr(a, "witness_name", None) or [])
     booth = None
     if a.booth is not None:
         from ..server.bundle import bundle_hash
@@ -178,7 +207,9 @@ def organizer_create(a: argparse.Namespace) -> int:
         + ("" if booth is None else f"; booth fingerprint {booth.hex()}"),
         *(() if witnesses is None else
           (f"witnesses: {len(witnesses.keys)}; each checkpoint needs {witnesses.threshold} "
-           "cosignatures before receipts and the verifier accept it",)))
+           "cosignatures before receipts and the verifier accept it"
+           + ("" if not witnesses.names else
+              " (" + ", ".join(n.en for n in witnesses.names) + ")"),)))
     return 0
 
 

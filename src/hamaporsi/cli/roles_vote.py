@@ -213,8 +213,10 @@ def _receipt_witnesses(store: Any, policy: WitnessPolicy, cp: Checkpoint,
 def _witness_note(policy: WitnessPolicy, got: list[Cosignature]) -> str:
     if not policy.threshold:
         return ""
+    named = "" if not policy.names else \
+        ": " + ", ".join(policy.labels(c.witness for c in got))
     return (f", cosigned by {len(got)} of its {len(policy.keys)} witnesses "
-            f"({policy.threshold} required)")
+            f"({policy.threshold} required{named})")
 
 
 @command("voter check")

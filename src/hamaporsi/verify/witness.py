@@ -43,14 +43,16 @@ class WitnessSummary:
     last_cosigners: int
     listed: int
     threshold: int
+    names: tuple[str, ...] = ()  # the manifest's English names of those cosigners, if any
 
     def describe(self) -> str:
         """One line for the report, e.g. "last checkpoint cosigned by 2 of 3 witnesses, 2
-        required"."""
+        required" (then ": NAME, NAME" when the manifest names its witnesses)."""
         if not self.listed:
             return "the manifest names no witnesses; none required"
         return (f"last checkpoint cosigned by {self.last_cosigners} of {self.listed} witnesses, "
-                f"{self.threshold} required")
+                f"{self.threshold} required" + (": " + ", ".join(self.names) if self.names
+                                                else ""))
 
 
 def _fail(line: int | None, reason: str) -> WitnessCheckFailed:
@@ -110,8 +112,9 @@ def check_witnesses(record: Path, policy: WitnessPolicy, checkpoints: Sequence[C
                     raise _fail(n, getattr(e, "reason", str(e))) from e
                 if checkpoints[pos] is last:
                     on_last.append(cs)
+    names = tuple(policy.labels(cs.witness for cs in on_last)) if policy.names else ()
     summary = WitnessSummary(lines, last.size if last else 0, len(on_last), len(policy.keys),
-                             policy.threshold)
+                             policy.threshold, names)
     if require_threshold and last is not None:
         try:
             policy.require(last, on_last)
