@@ -1597,6 +1597,51 @@ def cosignatures_doc() -> dict[str, Any]:
         cases.append({"name": f"manifest/{name}", "kind": "manifest", "valid": False,
                       "manifest": bad_m, "expect_error": expect,
                       "note": "signed by the organizer; refused for its witnesses field"})
+    # named witnesses: "names", one {"en", "fa"} per key in the order of keys (each 1..200
+    # characters); the keys and threshold are checked first, so their errors come first
+    names = [{"en": "Witness 1 (Daily Newspaper)", "fa": "گواه ۱ (روزنامه)"},
+             {"en": "Witness 2 (Lawyers' Association)", "fa": "گواه ۲ (کانون وکلا)"},
+             {"en": "Witness 3", "fa": "گواه ۳"}]
+    named_policy = {**policy, "names": names}
+    named_m = witnessed_manifest(named_policy, "named")
+    cases.append({"name": "manifest/witnesses-named", "kind": "manifest", "valid": True,
+                  "organizer_secret": el.organizer.hex(),
+                  "aux": det_bytes("cosignatures/manifest/named/aux").hex(),
+                  "manifest": named_m, "manifest_hex": hx(named_m),
+                  "manifest_hash": hash_parts("manifest", canonical_bytes(named_m)).hex(),
+                  "witnesses": named_policy,
+                  "note": "the 2-of-3 witnesses, each named in English and Persian"})
+    n0, n1, n2 = names
+    keys3 = [k0, k1, k2]
+    for name, witnesses, expect in [
+        ("names-too-few", {"keys": keys3, "threshold": 2, "names": [n0, n1]}, "bad_field"),
+        ("names-too-many", {"keys": keys3, "threshold": 2, "names": [n0, n1, n2, n0]},
+         "bad_field"),
+        ("names-empty-list", {"keys": keys3, "threshold": 2, "names": []}, "bad_field"),
+        ("names-not-a-list", {"keys": keys3, "threshold": 2, "names": n0}, "bad_field"),
+        ("name-missing-fa", {"keys": keys3, "threshold": 2,
+                             "names": [n0, {"en": "Witness 2"}, n2]}, "bad_field"),
+        ("name-extra-field", {"keys": keys3, "threshold": 2,
+                              "names": [n0, n1, {**n2, "url": "https://example.org"}]},
+         "bad_field"),
+        ("name-empty", {"keys": keys3, "threshold": 2,
+                        "names": [n0, {"en": "", "fa": "گواه ۲"}, n2]}, "bad_field"),
+        ("name-201-characters", {"keys": keys3, "threshold": 2,
+                                 "names": [n0, n1, {"en": "W" * 201, "fa": "گواه ۳"}]},
+         "bad_field"),
+        ("name-not-a-string", {"keys": keys3, "threshold": 2,
+                               "names": [n0, n1, {"en": "Witness 3", "fa": 3}]}, "bad_field"),
+        ("name-a-string", {"keys": keys3, "threshold": 2, "names": [n0, n1, "Witness 3"]},
+         "bad_field"),
+        ("names-wrong-and-key-not-on-curve",
+         {"keys": [k0, first_bad_x().hex()], "threshold": 1, "names": [n0]}, "bad_point"),
+        ("names-wrong-and-key-uppercase",
+         {"keys": [k0.upper(), k1], "threshold": 1, "names": "none"}, "bad_encoding"),
+    ]:
+        bad_m = witnessed_manifest(witnesses, name)
+        cases.append({"name": f"manifest/{name}", "kind": "manifest", "valid": False,
+                      "manifest": bad_m, "expect_error": expect,
+                      "note": "signed by the organizer; refused for its witnesses field"})
 
     # -- the witnessed board and its checkpoints (the receipts board, its manifest replaced) ---
     _, built = ballot_set()
@@ -1807,7 +1852,8 @@ def cosignatures_doc() -> dict[str, Any]:
         "Witness cosignatures of checkpoints (spec §8.8): body = JCS {checkpoint: the "
         "checkpoint's 32-byte message, election, size, time, type: 'cosignature', witness}, "
         "message = H('cosignature', body), BIP340 with fixed aux. A manifest with the optional "
-        "'witnesses' field {keys, threshold} (§5.2) and its refusals; the yes-no receipts board "
+        "'witnesses' field {keys, threshold, optional names: one {en, fa} per key} (§5.2) and "
+        "its refusals; the yes-no receipts board "
         "with that manifest as entry 0, its checkpoints, valid and refused cosignatures, who "
         "counts towards the threshold (one valid cosignature per listed witness), and receipts "
         "whose checkpoint needs the threshold of cosignatures (§5.7) (docs/vectors.md).",

@@ -79,6 +79,30 @@ def test_manifest(case: dict[str, Any]) -> None:
             case["manifest"]["sig"]
 
 
+def names_case(case: dict[str, Any]) -> bool:
+    """A refusal for the "names" field alone (not one whose keys are refused first)."""
+    return case["name"].startswith(("manifest/names-", "manifest/name-")) and \
+        "-and-key-" not in case["name"]
+
+
+@pytest.mark.parametrize("case", cases("manifest"))
+def test_manifest_witness_names(case: dict[str, Any]) -> None:
+    """Named witnesses: name_of gives each key its {en, fa}; a refusal for the names says
+    which field; absent names give None everywhere."""
+    if case["valid"] is False:
+        if names_case(case):
+            with pytest.raises(MalformedInput) as e:
+                parse_manifest(case["manifest"])
+            assert "manifest.witnesses.names" in str(e.value), e.value
+        return
+    pol = parse_manifest(case["manifest"]).witnesses
+    names = case["witnesses"].get("names")
+    for i, k in enumerate(pol.keys):
+        got = pol.name_of(k)
+        assert (got.to_json() if got else None) == (names[i] if names else None)
+    assert pol.name_of(bytes(32)) is None
+
+
 def test_board_holds_the_witnessed_manifest() -> None:
     assert board()[0].hex() == witnessed()["manifest_hex"]
 
@@ -203,5 +227,14 @@ def test_refusals_cover_every_outcome() -> None:
         "policy": {"not_witnessed"},
         "receipt": {"not_witnessed", "bad_cosignature", "inclusion_failed"},
     }
+    def has_names(c: dict[str, Any]) -> bool:
+        w = c["manifest"].get("witnesses")
+        return isinstance(w, dict) and "names" in w
+
+    named = [c for c in doc()["cases"] if c["kind"] == "manifest" and has_names(c)]
+    assert any(c["valid"] for c in named)  # a manifest with named witnesses, and refusals:
+    assert {c["expect_error"] for c in named if not c["valid"]} == \
+        {"bad_field", "bad_point", "bad_encoding"}  # keys are checked before names
+    assert sum(names_case(c) for c in named) >= 8
     valid_wire = [c for c in doc()["cases"] if c["kind"] == "cosignature" and c["valid"]]
     assert all(parse_canonical(b(c["wire_hex"])) == c["wire"] for c in valid_wire)

@@ -10,11 +10,12 @@ import { describe, expect, test } from 'vitest';
 import {
   NO_WITNESSES, checkElection, checkReceipt, cosignatureMessage, cosignatureToJson,
   fromHex, parseCheckpoint, parseCosignature, parseManifest, requireWitnessed, requireWitnesses, toHex,
-  validCosigners, verifyCosignature, type Cosignature, type ElectionInfo,
+  parseWitnessPolicy, validCosigners, verifyCosignature, witnessLabel, witnessLabels, witnessName,
+  type Cosignature, type ElectionInfo,
 } from '../src/crypto/index.ts';
 import * as bip340 from '../src/crypto/bip340.ts';
 import { checkpointMessage } from '../src/crypto/checkpoint.ts';
-import { codeOfThrow } from './thrown.ts';
+import { codeOfThrow, thrown } from './thrown.ts';
 
 const VEC = resolve(import.meta.dirname, '../../tests/vectors');
 const load = (name: string): any => JSON.parse(readFileSync(resolve(VEC, name), 'utf8'));
@@ -103,5 +104,40 @@ describe('the election check and receipts', () => {
     const r = checkReceipt(rc.receipt, rc.board_key, rc.manifest_hash);
     expect([r.status, r.witnessed, r.required, r.cosigners.length]).toEqual(['included', true, 0, 0]);
     expect(codeOfThrow(() => checkReceipt({ ...rc.receipt, cosignatures: {} }, rc.board_key, rc.manifest_hash))).toBe('bad_cosignature');
+  });
+});
+
+describe('named witnesses (manifest "witnesses"."names", spec §5.2)', () => {
+  const m = named['manifest/witnesses-named'];
+  const pol = parseManifest(m.manifest).witnesses;
+  const raw = m.witnesses;
+
+  test('each key gets its name; labels follow the manifest order, in the page language', () => {
+    expect(pol.names?.map((n) => n.en)).toEqual(raw.names.map((n: any) => n.en));
+    const [k0, k1, k2] = pol.keys as [Uint8Array, Uint8Array, Uint8Array];
+    expect(witnessLabel(pol, k1, 'fa')).toBe(raw.names[1].fa);
+    expect(witnessLabel(pol, k1, 'en')).toBe(raw.names[1].en);
+    expect(witnessLabels(pol, [k2, new Uint8Array(32), k0], 'fa')).toEqual([raw.names[0].fa, raw.names[2].fa]);
+    expect(witnessName(pol, new Uint8Array(32))).toBeNull();
+  });
+
+  test('without names: a short key fingerprint', () => {
+    const k = policy.keys[0] as Uint8Array;
+    expect(policy.names).toBeUndefined();
+    expect(witnessName(policy, k)).toBeNull();
+    expect(witnessLabel(policy, k, 'fa')).toBe(`${toHex(k).slice(0, 16)}…`);
+  });
+
+  test('refusals name the field, like Python', () => {
+    const base = { keys: raw.keys, threshold: 2 };
+    const msg = (v: unknown): string => thrown(() => parseWitnessPolicy(v)).message;
+    expect(msg({ ...base, names: raw.names.slice(1) })).toMatch(/^manifest\.witnesses\.names: a list of 3 names/);
+    expect(msg({ ...base, names: [raw.names[0], { en: 'x' }, raw.names[2]] })).toMatch(/^manifest\.witnesses\.names\[1\]/);
+    expect(msg({ ...base, names: [raw.names[0], raw.names[1], { en: 'x', fa: '' }] })).toMatch(/^manifest\.witnesses\.names\[2\]\.fa/);
+    expect(msg({ ...base, labels: [] })).toContain('optionally "names"');
+    // 200 Persian letters are 200 characters (code points), as Python counts them
+    const long = { en: 'W'.repeat(200), fa: 'گ'.repeat(200) };
+    expect(parseWitnessPolicy({ ...base, names: [long, long, long] }).names?.[0]?.fa.length).toBe(200);
+    expect(msg({ ...base, names: [long, long, { ...long, fa: 'گ'.repeat(201) }] })).toMatch(/names\[2\]\.fa/);
   });
 });

@@ -17,6 +17,7 @@ import { checkpointMessage, type Checkpoint } from './checkpoint.ts';
 import { InvalidProof, MalformedInput } from './errors.ts';
 import { hexBytes } from './codec.ts';
 import { hashParts } from './hashing.ts';
+import { parseText, type Text } from './text.ts';
 
 /** Check id of witness failures in the verifier (spec §9.2). */
 export const CHECK = 'V-witness';
@@ -38,13 +39,36 @@ export interface Cosignature {
   readonly sig: Uint8Array;
 }
 
-/** Who may cosign and how many must (manifest field "witnesses"); no field: none required. */
+/** Who may cosign and how many must (manifest field "witnesses"); no field: none required.
+ * `names`, when the manifest gives them, names each witness (same order as `keys`). */
 export interface WitnessPolicy {
   readonly keys: readonly Uint8Array[];
   readonly threshold: number;
+  readonly names?: readonly Text[];
 }
 
 export const NO_WITNESSES: WitnessPolicy = { keys: [], threshold: 0 };
+/** At most this many characters in each language of a witness's name. */
+export const MAX_NAME = 200;
+
+/** The manifest's name for witness `key`, or null (no names, or not a listed key). */
+export function witnessName(policy: WitnessPolicy, key: Uint8Array): Text | null {
+  if (!policy.names?.length) return null;
+  const i = policy.keys.findIndex((k) => equalBytes(k, key));
+  return i < 0 ? null : policy.names[i] ?? null;
+}
+
+/** How to show witness `key` to a person: its name in `lang`, else a key fingerprint. */
+export function witnessLabel(policy: WitnessPolicy, key: Uint8Array, lang: 'fa' | 'en'): string {
+  const name = witnessName(policy, key);
+  return name ? name[lang] : `${toHex(key).slice(0, 16)}…`;
+}
+
+/** `witnessLabel` of each listed key among `witnesses`, in the manifest's order. */
+export function witnessLabels(policy: WitnessPolicy, witnesses: readonly Uint8Array[], lang: 'fa' | 'en'): string[] {
+  const got = new Set(witnesses.map(toHex));
+  return policy.keys.filter((k) => got.has(toHex(k))).map((k) => witnessLabel(policy, k, lang));
+}
 
 function malformed(reason: string): never {
   throw new MalformedInput(`cosignature: ${reason}`, 'bad_cosignature');
@@ -117,11 +141,13 @@ function field(reason: string, code = 'bad_field'): never {
 
 /** Parse the manifest's "witnesses" object exactly as protocol/cosignature.py
  * WitnessPolicy.from_json: 1..64 lowercase-hex valid BIP340 keys, a threshold in
- * [1, keys], keys distinct; the same codes (bad_field, bad_cosignature for a key's hex,
- * bad_point) in the same order. */
+ * [1, keys], keys distinct, then optional "names" (one {"fa", "en"} per key, each 1..200
+ * characters); the same codes (bad_field, bad_encoding for a key's hex, bad_point) in the
+ * same order. */
 export function parseWitnessPolicy(v: unknown): WitnessPolicy {
-  if (!isObject(v) || Object.keys(v).length !== 2 || !Object.hasOwn(v, 'keys') || !Object.hasOwn(v, 'threshold')) {
-    field('manifest.witnesses: expected {"keys", "threshold"}');
+  const allowed = ['keys', 'threshold', 'names'];
+  if (!isObject(v) || !Object.hasOwn(v, 'keys') || !Object.hasOwn(v, 'threshold') || Object.keys(v).some((k) => !allowed.includes(k))) {
+    field('manifest.witnesses: expected {"keys", "threshold"} and optionally "names"');
   }
   const raw = v['keys'];
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_WITNESSES) {
@@ -136,7 +162,13 @@ export function parseWitnessPolicy(v: unknown): WitnessPolicy {
     field('manifest.witnesses.threshold: an integer in [1, keys]');
   }
   if (new Set(keys.map(toHex)).size !== keys.length) field('manifest.witnesses.keys must be distinct');
-  return { keys, threshold: t };
+  if (!Object.hasOwn(v, 'names')) return { keys, threshold: t };
+  const rawNames = v['names'];
+  if (!Array.isArray(rawNames) || rawNames.length !== keys.length) {
+    field(`manifest.witnesses.names: a list of ${keys.length} names, one per key in the order of keys`);
+  }
+  const names = rawNames.map((n, i) => parseText(n, `manifest.witnesses.names[${i}]`, MAX_NAME));
+  return { keys, threshold: t, names };
 }
 
 /** The cosignatures of `cp` by distinct listed witnesses that verify, one per witness, sorted

@@ -29,5 +29,5 @@ export { checkReceipt, ballotBytesOf, requireWitnessed, type ReceiptResult } fro
 export {
   parseCosignature, cosignatureBody, cosignatureBodyBytes, cosignatureMessage, cosignatureToJson,
   verifyCosignature, parseWitnessPolicy, validCosigners, requireWitnesses, NO_WITNESSES,
-  type Cosignature, type WitnessPolicy,
+  witnessName, witnessLabel, witnessLabels, type Cosignature, type WitnessPolicy,
 } from './cosignature.ts';

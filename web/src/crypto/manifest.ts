@@ -6,17 +6,14 @@ import { MalformedInput } from './errors.ts';
 import type { Point } from './group.ts';
 import { hashParts } from './hashing.ts';
 import { verifyEntry } from './signing.ts';
+import { parseText, type Text } from './text.ts';
 
 export const SPEC_VERSION = 'hamaporsi/v1';
 export const MAX_OPTIONS = 32;
 export const MAX_TRUSTEES = 64;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-/** A string in Persian and English. */
-export interface Text {
-  readonly fa: string;
-  readonly en: string;
-}
+export type { Text } from './text.ts';
 
 export interface TrusteeInfo {
   readonly name: string;
@@ -59,10 +56,7 @@ const MANIFEST_KEYS = ['type', 'spec', 'election_id', 'question', 'options', 'mi
 /** Keys a manifest may carry (protocol/manifest.py OPTIONAL_KEYS). */
 const OPTIONAL_KEYS = ['booth', 'witnesses'];
 
-function text(v: unknown, field: string): Text {
-  const o = codec.obj(v, field, ['fa', 'en']);
-  return { fa: codec.text(o['fa'], `${field}.fa`), en: codec.text(o['en'], `${field}.en`) };
-}
+const text = (v: unknown, field: string): Text => parseText(v, field);
 
 function trustee(v: unknown, field: string): TrusteeInfo {
   const o = codec.obj(v, field, ['name', 'signing_key', 'encryption_key']);

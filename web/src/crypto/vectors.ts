@@ -23,7 +23,7 @@ import { Batch, allowedBytes, inSetChallengeParts, proveEqualLogs, proveInSet, p
 import { checkReceipt, requireWitnessed } from './receipt.ts';
 import {
   cosignatureBodyBytes, cosignatureMessage, cosignatureToJson, parseCosignature, parseWitnessPolicy,
-  requireWitnesses, validCosigners, verifyCosignature, type WitnessPolicy,
+  requireWitnesses, validCosigners, verifyCosignature, witnessName, type WitnessPolicy,
 } from './cosignature.ts';
 import { signEntry, signingMessage, verifyEntry } from './signing.ts';
 
@@ -744,13 +744,19 @@ const cosignatures: Builder = (doc) => {
           ok(e instanceof MalformedInput, `expected MalformedInput, got ${String(e)}`);
           eq(e.code, c.expect_error, 'error code');
           ok(e.message.includes('witnesses'), `error does not name the witnesses field: ${e.message}`);
+          if (/^manifest\/names?-/.test(c.name) && !c.name.includes('-and-key-')) {
+            ok(e.message.includes('manifest.witnesses.names'), `error does not name the names field: ${e.message}`);
+          }
         });
         return;
       }
       const m = parseManifest(parseCanonical(b(c.manifest_hex)));
       eq(toHex(canonical(m.entry)), c.manifest_hex, 'manifest bytes');
       eq(toHex(m.hash), c.manifest_hash, 'manifest hash');
-      jsonEq({ keys: m.witnesses.keys.map(toHex), threshold: m.witnesses.threshold }, c.witnesses, 'witnesses');
+      const names = m.witnesses.names;
+      jsonEq({ keys: m.witnesses.keys.map(toHex), threshold: m.witnesses.threshold, ...(names ? { names } : {}) }, c.witnesses, 'witnesses');
+      m.witnesses.keys.forEach((k, i) => jsonEq(witnessName(m.witnesses, k), c.witnesses.names?.[i] ?? null, `name of key ${i}`));
+      eq(witnessName(m.witnesses, new Uint8Array(32)), null, 'name of an unlisted key');
       if (c.aux) jsonEq(signEntry(withoutSig(c.manifest), b(c.organizer_secret), b(c.aux)), c.manifest, 're-signed with the fixed aux');
     },
     board: (c) => eq(c.entries[0], witnessed().manifest_hex, 'entry 0 is the witnessed manifest'),
@@ -834,6 +840,12 @@ const cosignatures: Builder = (doc) => {
       for (const k of ['manifest:bad_field', 'manifest:bad_point', 'manifest:bad_encoding', 'cosignature:wrong_checkpoint',
         'cosignature:bad_signature', 'cosignature-wire:bad_cosignature', 'cosignature-wire:not_canonical', 'policy:not_witnessed',
         'receipt:not_witnessed', 'receipt:bad_cosignature', 'receipt:inclusion_failed']) ok(seen.has(k), `no ${k} case`);
+      // named witnesses: a valid manifest with names, and refusals of every code (keys before names)
+      const named = doc.cases.filter((c: Case) => c.kind === 'manifest' && typeof c.manifest.witnesses === 'object'
+        && c.manifest.witnesses !== null && !Array.isArray(c.manifest.witnesses) && 'names' in c.manifest.witnesses);
+      ok(named.some((c: Case) => c.valid), 'no manifest with named witnesses');
+      const namedCodes = new Set(named.filter((c: Case) => c.valid === false).map((c: Case) => c.expect_error));
+      for (const k of ['bad_field', 'bad_point', 'bad_encoding']) ok(namedCodes.has(k), `no named-witnesses ${k} case`);
     },
   });
   return cases;
