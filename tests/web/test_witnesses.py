@@ -20,7 +20,7 @@ from hamaporsi.cli.main import main
 from hamaporsi.protocol.checkpoint import Checkpoint
 from hamaporsi.protocol.cosignature import Cosignature, cosign
 
-from verify.witnessed import WITNESSES, policy
+from verify.witnessed import KEYS, NAMES, WITNESSES, policy
 from web.booth import Booth
 from web.browse import Browse, wait_until
 from web.live import HttpError, Live, start_live
@@ -29,9 +29,11 @@ RECEIPT_KEYS = {"tracking_code", "index", "leaf_hash", "path", "checkpoint", "co
 
 
 @pytest.fixture
-def live(tmp_path: Path, dist: Path) -> Iterator[Live]:
-    """An open election whose manifest lists test witnesses 0 and 1, both required."""
-    lv = start_live(tmp_path, witnesses=policy(2, 2))
+def live(tmp_path: Path, dist: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
+    """An open election whose manifest lists test witnesses 0 and 1, both required; named
+    (spec §5.2 "names") when a test parametrizes it indirectly with True."""
+    named = bool(getattr(request, "param", False))
+    lv = start_live(tmp_path, witnesses=policy(2, 2, named=named))
     try:
         yield lv
     finally:
@@ -129,8 +131,12 @@ def test_receipt_waits_for_both_witnesses(browse: Callable[..., Browse], live: L
     booth.visible("receipt")
     page.wait_for_selector("#receipt-verified")
     wit = page.wait_for_selector('#receipt-witnesses[data-witnessed="2/2/2"]')
-    assert wit is not None and wit.inner_text() == \
-        "Witnessed by 2 of 2 (2 required); their cosignatures verified in your browser"
+    assert wit is not None and wit.inner_text().startswith(
+        "Witnessed by 2 of 2 (2 required); their cosignatures verified in your browser")
+    # the manifest names no one: each cosigner is shown by a short fingerprint of its key
+    assert page.get_attribute("#receipt-witnesses-names", "data-named") == "false"
+    assert [x.replace(" ", "") for x in listed(page, "#receipt-witnesses-names")] == \
+        [k.hex()[:16] + "…" for k in KEYS[:2]]  # shown in groups of four hex digits
     b.shot("3-receipt")
     page.click("#lang-toggle")  # the same line in Persian
     assert "گواهی‌شده به دست ۲ از ۲ گواه" in page.inner_text("#receipt-witnesses")
@@ -156,6 +162,51 @@ def test_receipt_waits_for_both_witnesses(browse: Callable[..., Browse], live: L
     assert mark is not None and mark.get_attribute("data-witnessed") == "2/2/2"
     assert mark.inner_text() == "cosigned by 2 of 2 witnesses (2 required)"
     board.shot("board")
+
+
+def listed(page: Any, ul: str) -> list[str]:
+    """The witnesses a receipt or lookup page lists, as shown, in order."""
+    return [x.strip() for x in page.locator(f"{ul} li").all_inner_texts()]
+
+
+@pytest.mark.parametrize("live", [True], indirect=True, ids=["named"])
+def test_receipt_names_the_witnesses(browse: Callable[..., Browse], live: Live,
+                                     tmp_path: Path) -> None:
+    """With names in the manifest the receipt and the lookup page list who cosigned, in the
+    page's language: Persian names in Persian, English names in English."""
+    assert live.el.manifest.witnesses.names == tuple(NAMES[:2])
+    b = browse()
+    booth = Booth(b).open("?lang=fa")
+    page = b.page
+    tc = start_casting(booth, live.codes[0])
+    cp = covering_checkpoint(live, tc, lambda c, what: pump_until(page, c, what))
+    post_cosignature(live, 1, cp)
+    post_cosignature(live, 0, cp)
+    booth.visible("receipt")
+    page.wait_for_selector('#receipt-witnesses[data-witnessed="2/2/2"]')
+    assert page.get_attribute("#receipt-witnesses-names", "data-named") == "true"
+    assert page.inner_text("#receipt-witnesses-names-label") == "گواهانی که امضا کردند:"
+    assert listed(page, "#receipt-witnesses-names") == [NAMES[0].fa, NAMES[1].fa]
+    b.shot("1-receipt-fa")
+    page.click("#lang-toggle")
+    page.wait_for_selector("html[lang=en]")
+    assert page.inner_text("#receipt-witnesses-names-label") == "Witnesses who cosigned:"
+    assert listed(page, "#receipt-witnesses-names") == [NAMES[0].en, NAMES[1].en]
+    assert NAMES[0].fa not in page.inner_text("#receipt-witnesses")
+    b.shot("2-receipt-en")
+
+    out = voter_check(live, save(page), tmp_path)
+    assert f"(2 required: {NAMES[0].en}, {NAMES[1].en})" in out
+
+    look = browse()
+    look.open(f"/lookup.html?lang=fa&tc={tc}")
+    look.page.wait_for_selector('#lookup-witnesses[data-witnessed="2/2/2"]')
+    assert listed(look.page, "#lookup-witnesses-names") == [NAMES[0].fa, NAMES[1].fa]
+    look.shot("lookup-fa")
+    look.page.click("#lang-toggle")
+    look.page.wait_for_selector("html[lang=en]")
+    assert listed(look.page, "#lookup-witnesses-names") == [NAMES[0].en, NAMES[1].en]
+    look.shot("lookup-en")
 
 
 def test_forged_cosignature_does_not_count(browse: Callable[..., Browse], live: Live) -> None:

@@ -98,6 +98,7 @@ export const en = {
   receipt_wiped: "Your code and the encryption secrets were erased from this page.",
   receipt_witnesses: "Witnesses",
   receipt_witnessed: "Witnessed by {j} of {n} ({k} required); their cosignatures verified in your browser",
+  receipt_witness_names: "Witnesses who cosigned:",
 
   // lookup
   lookup_heading: "Check a ballot on the board",

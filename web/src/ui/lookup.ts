@@ -1,7 +1,7 @@
 /** Lookup page: a tracking code's entry on the board, its inclusion proof, the checkpoint
  * signature and, in an election with witnesses, their cosignatures, checked in this browser
  * (spec §5.7, §8.3, §8.5, §8.8). */
-import { canonical, checkReceipt } from '../crypto/index.ts';
+import { NO_WITNESSES, canonical, checkReceipt, type Cosignature } from '../crypto/index.ts';
 import { asciiDigits, dateTime, num, t } from '../i18n';
 import { api, ApiError, type BallotStatus } from './api';
 import { byId, fill, h, hexBlock } from './dom';
@@ -12,7 +12,7 @@ import { witnessFacts, witnessProgress } from './witnesses';
 
 let election: Election | null = null;
 /** `witnesses`: valid cosignatures of the covering checkpoint (null: none covers it yet). */
-let shown: { st: BallotStatus; verified: boolean; witnesses: number | null } | null = null;
+let shown: { st: BallotStatus; verified: boolean; witnesses: readonly Cosignature[] | null } | null = null;
 let busy = false;
 
 /** Hex from what a voter may type or paste: spaces and dashes dropped, Persian digits and capitals folded. */
@@ -30,9 +30,10 @@ function render(): void {
     out.replaceChildren();
     return;
   }
-  const { st, verified, witnesses } = shown;
-  const policy = election?.manifest.witnesses;
-  const k = policy?.threshold ?? 0;
+  const { st, verified, witnesses: cosigners } = shown;
+  const policy = election?.manifest.witnesses ?? NO_WITNESSES;
+  const k = policy.threshold;
+  const witnesses = cosigners === null ? null : cosigners.length;
   const witnessed = witnesses !== null && witnesses >= k;
   const kind = st.kind === 'audit' ? t('lookup_kind_audit') : t('lookup_kind_ballot');
   const status = st.status === 'included' && verified && witnessed
@@ -58,7 +59,7 @@ function render(): void {
       h('dt', {}, t('receipt_index')), h('dd', {}, num(st.index)),
       cp && h('dt', {}, t('receipt_cp_size')), cp && h('dd', {}, num(cp.size)),
       cp && h('dt', {}, t('receipt_cp_time')), cp && h('dd', {}, dateTime(cp.time)),
-      ...(verified && witnesses !== null ? witnessFacts(witnesses, policy?.keys.length ?? 0, k, 'lookup-witnesses') : [])));
+      ...(verified && cosigners !== null ? witnessFacts(policy, cosigners, 'lookup-witnesses') : [])));
 }
 
 async function lookup(raw: string): Promise<void> {
@@ -76,7 +77,7 @@ async function lookup(raw: string): Promise<void> {
     const st = await api.ballot(tc);
     if (st.tracking_code !== tc) throw new ApiError(0, 'tracking_mismatch', st.tracking_code);
     let verified = false;
-    let witnesses: number | null = null;
+    let witnesses: readonly Cosignature[] | null = null;
     const policy = election.manifest.witnesses;
     if (st.status === 'included') {
       // The entry itself, so that the check binds the tracking code to the leaf it proves.
@@ -85,7 +86,7 @@ async function lookup(raw: string): Promise<void> {
       if (got.start !== st.index || entry === undefined) throw new ApiError(0, 'bad_response', 'entry missing');
       const r = checkReceipt(st, election.boardKey, election.electionId, canonical(entry), policy);
       verified = true;
-      witnesses = r.cosigners.length;
+      witnesses = r.cosigners;
     } else if (policy.threshold > 0) {
       witnesses = await witnessProgress(policy, st.index, election.boardKey, election.electionId);
     }

@@ -140,7 +140,7 @@ async function waitForReceipt(tc: string, bytes: Uint8Array): Promise<void> {
       // The board calls it included, but this browser counts too few valid cosignatures.
       setView({ key: 'cast_witnesses', witnesses: r.cosigners.length, tries });
     } else if (policy.threshold > 0) {
-      const j = await witnessProgress(policy, st.index, ctx.boardKey, ctx.electionId);
+      const j = (await witnessProgress(policy, st.index, ctx.boardKey, ctx.electionId))?.length ?? null;
       setView(j === null ? { tries } : { key: 'cast_witnesses', witnesses: j, tries });
     } else {
       setView({ tries });

@@ -2,7 +2,7 @@
  * checkpoint and, in an election with witnesses, their cosignatures of it (§8.8); a QR code
  * linking to the lookup page; save as JSON (the format `hamaporsi voter check --receipt`
  * reads) or print. */
-import { cosignatureToJson } from '../../crypto/index.ts';
+import { NO_WITNESSES, cosignatureToJson } from '../../crypto/index.ts';
 import { dateTime, num, t } from '../../i18n';
 import { byId, fill, h, hexBlock, hexShort } from '../dom';
 import { qrSvg } from '../qr';
@@ -44,8 +44,7 @@ export function renderReceipt(): void {
       h('dt', {}, t('receipt_cp_size')), h('dd', {}, num(cp.size)),
       h('dt', {}, t('receipt_cp_time')), h('dd', {}, dateTime(cp.time)),
       h('dt', {}, t('receipt_cp_root')), h('dd', {}, hexBlock(cp.root)),
-      ...witnessFacts(state.cosigners.length, state.ctx?.manifest.witnesses.keys.length ?? 0,
-        state.ctx?.manifest.witnesses.threshold ?? 0, 'receipt-witnesses')),
+      ...witnessFacts(state.ctx?.manifest.witnesses ?? NO_WITNESSES, state.cosigners, 'receipt-witnesses')),
     qrSvg(url, t('receipt_qr_label')),
     h('p', { class: 'qr-caption' }, h('a', { href: url, id: 'receipt-lookup' }, t('receipt_lookup_link'))));
 }
