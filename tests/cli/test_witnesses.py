@@ -380,3 +380,15 @@ def test_exported_record_verifies_only_with_the_threshold(board: Board, tmp_path
     row = next(x for x in out.splitlines() if "V-witness" in x)
     assert "cosigned by 2 of 3 witnesses, 2 required" in row and "pass" in row
     assert bip340.public_key(WITNESSES[0]) == KEYS[0]
+
+
+def test_demo_names_its_witnesses() -> None:
+    """`demo --serve --witnesses N`: the manifest names them "گواه i" / "Witness i", like their
+    folders out/witnesses/witness-i."""
+    from hamaporsi.cli.demo_witnesses import policy_of
+    p = policy_of(WITNESSES[:2])
+    assert p is not None and p.keys == tuple(KEYS[:2]) and p.threshold == 2
+    assert [n.to_json() for n in p.names] == [{"en": "Witness 1", "fa": "گواه ۱"},
+                                             {"en": "Witness 2", "fa": "گواه ۲"}]
+    assert WitnessPolicy.from_json(p.to_json()) == p  # what the manifest carries parses back
+    assert policy_of([]) is None
