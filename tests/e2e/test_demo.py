@@ -30,6 +30,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--out", "tmp", cwd=base)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "VALID" in r.stdout and "INVALID" not in r.stdout
+    assert "Witnesses: 2 of 2 cosigned the last checkpoint" in r.stdout  # the default
+    assert "cosigned by 2 of 2 witnesses" in " ".join(r.stdout.split())
     return base / "tmp"
 
 
@@ -45,6 +47,7 @@ def test_demo_writes_record_and_chart(demo_dir: Path) -> None:
     assert entries.count(b"\n") > 30 + 10  # setup + at least one ballot per voter + tally
     assert (demo_dir / "result.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len((demo_dir / "voters" / "codes.txt").read_text().split()) == 30
+    assert (rec / "cosignatures.jsonl").read_bytes().count(b"\n") >= 2  # the witnesses
 
 
 @pytest.mark.parametrize("target", ["record", "out-dir"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+
+import uvicorn
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from ..follow.witness import Witness
 from ..protocol.cosignature import WitnessPolicy
 from ..protocol.text import Text
 from ..server.config import ServerConfig
-from ..server.run import in_thread, uvicorn_config
+from ..server.app import create_app
+from ..server.run import in_thread
 
 ROUND_SECONDS = 1.0
 """How often a demo witness looks for a new checkpoint."""
@@ -47,7 +50,8 @@ class DemoWitnesses:
         self.secrets = secrets
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        logging.getLogger("hamaporsi.follow").setLevel(logging.ERROR)  # a fork still shows
+        for name in ("hamaporsi.follow", "hamaporsi.witness"):  # a fork still shows (CRITICAL)
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     def _open(self, url: str) -> list[tuple[Witness, BoardClient]]:
         out = []
@@ -90,8 +94,19 @@ class DemoWitnesses:
         """Serve the board once more on a free local port until every witness has verified and
         cosigned its latest checkpoint and posted the cosignature; returns how many did."""
         cfg = replace(config, host="127.0.0.1", port=0, verify_workers=0, web_dir=None)
+        quiet = uvicorn.Config(create_app(cfg), host=cfg.host, port=0, access_log=False,
+                               log_config=None, log_level="warning", lifespan="on")
+        server_log = logging.getLogger("hamaporsi.server")
+        level = server_log.level
+        server_log.setLevel(logging.WARNING)  # its start and stop are not the demo's news
+        try:
+            return self._cosign_through(quiet)
+        finally:
+            server_log.setLevel(level)
+
+    def _cosign_through(self, quiet: uvicorn.Config) -> int:
         done = 0
-        with in_thread(uvicorn_config(cfg)) as url:
+        with in_thread(quiet) as url:
             ws = self._open(url)
             try:
                 for w, _ in ws:

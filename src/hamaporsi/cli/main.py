@@ -20,14 +20,11 @@ def _demo(a: argparse.Namespace) -> int:
     cfg = DemoConfig(voters=a.voters, trustees=a.trustees, threshold=a.threshold,
                      out=Path(a.out) if a.out else _fresh_dir("hamaporsi-demo"),
                      blank=not a.no_blank, seed=a.seed, workers=a.workers)
-    if a.witnesses is not None and not a.serve:
-        raise SystemExit("hamaporsi demo: error: --witnesses needs --serve (witnesses follow "
-                         "a served board over HTTP)")
+    cfg.witnesses = 2 if a.witnesses is None else a.witnesses
+    if not 0 <= cfg.witnesses <= 8:
+        raise SystemExit("hamaporsi demo: error: --witnesses must be between 0 and 8")
     if a.serve:
         from .serve import demo_serve
-        cfg.witnesses = 2 if a.witnesses is None else a.witnesses
-        if not 0 <= cfg.witnesses <= 8:
-            raise SystemExit("hamaporsi demo: error: --witnesses must be between 0 and 8")
         return demo_serve(a, cfg)
     return run_demo(cfg)
 
@@ -95,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open voting, then serve the booth for people to vote in a browser "
                         "until Ctrl-C; then finish and verify")
     d.add_argument("--witnesses", type=int, default=None, metavar="N",
-                   help="with --serve: N witnesses named in the manifest, all required, follow "
-                        "the board and cosign its checkpoints (default: 2; 0: none)")
+                   help="N witnesses named in the manifest, all required, follow the board "
+                        "over HTTP and cosign its checkpoints (with --serve while people vote; "
+                        "default: 2; 0: none)")
     from . import serve
     serve.add_server_args(d, max_delay=5.0)  # a person voting alone waits at most ~5 s
     d.set_defaults(func=_demo)
